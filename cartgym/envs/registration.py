@@ -1,0 +1,3 @@
+"""Environment ids, registered with Gymnasium when ``cartgym`` is imported."""
+def register_envs() -> None:
+    pass
