@@ -1,3 +1,25 @@
 """Environment ids, registered with Gymnasium when ``cartgym`` is imported."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+MAX_EPISODE_STEPS = 100
+
+# id -> keyword arguments of CartEnv
+ENV_IDS: dict[str, dict] = {
+    "CartRec-v0": {},
+    "CartRecSlate-v0": {"slate_size": 3},
+}
+
+
 def register_envs() -> None:
-    pass
+    for env_id, kwargs in ENV_IDS.items():
+        if env_id in gym.registry:
+            continue
+        gym.register(
+            id=env_id,
+            entry_point="cartgym.envs.cart_env:CartEnv",
+            kwargs=kwargs,
+            max_episode_steps=MAX_EPISODE_STEPS,
+        )

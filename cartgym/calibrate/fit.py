@@ -1,0 +1,340 @@
+"""Fit a ShopperWorld from a canonical transactions table."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from cartgym.calibrate.choice_fit import (
+    FEATURES,
+    ChoiceFeatures,
+    ChoiceSequence,
+    PurchaseIndex,
+    cart_complement,
+    fit_conditional_logit,
+    sample_choice_sets,
+)
+from cartgym.calibrate.complementarity import shrunk_pmi
+from cartgym.calibrate.factorization import implicit_als
+from cartgym.calibrate.world import ChoiceCoefficients, ShopperWorld
+from cartgym.data import Transactions, validate
+
+# Restricted choice models fitted beside the full one, for held-out comparisons.
+MODEL_VARIANTS: dict[str, tuple[str, ...]] = {
+    "full": FEATURES,
+    "no_complement": tuple(f for f in FEATURES if f != "complement"),
+    "popularity_only": ("popularity",),
+}
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Settings of :func:`fit`. Each is a named assumption with its default (see docs/calibration.md).
+
+    n_items: catalogue size, the most-bought items (None: every item).
+    factors, als_regularization, als_alpha, als_iterations: implicit ALS (Hu et al. 2008).
+    complement_shrinkage: pseudo-baskets at lift one in the shrunk PMI.
+    complement_top_k: partners kept per item.
+    choice_window: share of the latest baskets whose choices estimate the choice model;
+        the embeddings, complements and popularity those choices are scored with come from
+        the earlier baskets only (temporal cross-fitting: in-sample embeddings would
+        inflate the taste and complement weights).
+    negatives: sampled non-chosen alternatives per logged choice.
+    max_choice_events: logged choices used by the maximum-likelihood fit (uniform subsample).
+    min_session_size: logged baskets with fewer catalogue items do not seed sessions.
+    seed: the one seed of every random draw in the fit.
+    """
+
+    n_items: int | None = 1000
+    factors: int = 16
+    als_regularization: float = 5.0
+    als_alpha: float = 10.0
+    als_iterations: int = 15
+    complement_shrinkage: float = 10.0
+    complement_top_k: int = 20
+    choice_window: float = 0.2
+    negatives: int = 20
+    max_choice_events: int = 200_000
+    min_session_size: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        positive = {
+            "factors": self.factors,
+            "als_regularization": self.als_regularization,
+            "als_alpha": self.als_alpha,
+            "als_iterations": self.als_iterations,
+            "complement_shrinkage": self.complement_shrinkage,
+            "complement_top_k": self.complement_top_k,
+            "negatives": self.negatives,
+            "max_choice_events": self.max_choice_events,
+        }
+        for name, value in positive.items():
+            if not value > 0:
+                raise ValueError(f"FitConfig.{name} must be > 0, got {value!r}")
+        if not 0.0 < self.choice_window < 1.0:
+            raise ValueError(f"FitConfig.choice_window must be in (0, 1), got {self.choice_window!r}")
+        if self.n_items is not None and self.n_items < 2:
+            raise ValueError(f"FitConfig.n_items must be >= 2 or None, got {self.n_items!r}")
+        if self.min_session_size < 2:
+            raise ValueError(f"FitConfig.min_session_size must be >= 2, got {self.min_session_size}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> FitConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown FitConfig keys {unknown}; known keys: {sorted(known)}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class BasketLog:
+    """The logs seen through a catalogue: one row per basket, time-ordered."""
+
+    items: sp.csr_matrix  # baskets x catalogue items, 1 where bought
+    users: np.ndarray  # (B,) index into ``user_ids``; -1 for a user outside it
+    ranks: np.ndarray  # (B,) 0 for a user's first basket, 1 for the next, ...
+    values: np.ndarray  # (B,) basket value over catalogue items (price x quantity)
+
+    @classmethod
+    def build(
+        cls, table: pd.DataFrame, item_ids: np.ndarray, user_ids: np.ndarray | None = None
+    ) -> tuple[BasketLog, np.ndarray]:
+        """Baskets of ``table`` over the catalogue ``item_ids``; users indexed by ``user_ids``
+        (default: every user present, sorted). Returns the log and its user ids."""
+        item_index = pd.Index(item_ids)
+        lines = table[table["item_id"].isin(item_index)]
+        columns = {"user_id": ("user_id", "first")}
+        if "timestamp" in lines:
+            columns["timestamp"] = ("timestamp", "min")
+        baskets = lines.groupby("basket_id", sort=False).agg(**columns).reset_index()
+        order = ["timestamp", "basket_id"] if "timestamp" in lines else ["basket_id"]
+        baskets = baskets.sort_values(order, kind="stable").reset_index(drop=True)
+        if user_ids is None:
+            user_ids = np.sort(baskets["user_id"].unique().astype(str))
+        users = pd.Index(user_ids).get_indexer(baskets["user_id"])
+        ranks = baskets.groupby("user_id", sort=False).cumcount().to_numpy()
+        row = pd.Index(baskets["basket_id"]).get_indexer(lines["basket_id"])
+        col = item_index.get_indexer(lines["item_id"])
+        items = sp.csr_matrix(
+            (np.ones(len(lines)), (row, col)), shape=(len(baskets), len(item_ids))
+        )
+        items.sum_duplicates()
+        items.data[:] = 1.0
+        line_value = _line_values(lines)
+        values = np.bincount(row, weights=line_value, minlength=len(baskets))
+        return cls(items.tocsr(), users.astype(np.int64), ranks, values), user_ids
+
+    def head(self, n: int) -> BasketLog:
+        """The first ``n`` baskets (the earliest, when the logs have timestamps)."""
+        return BasketLog(self.items[:n], self.users[:n], self.ranks[:n], self.values[:n])
+
+
+def _line_values(lines: pd.DataFrame) -> np.ndarray:
+    price = lines["price"].to_numpy(float) if "price" in lines else np.ones(len(lines))
+    quantity = lines["quantity"].to_numpy(float) if "quantity" in lines else np.ones(len(lines))
+    return price * quantity
+
+
+def fit(
+    transactions: Transactions | pd.DataFrame,
+    config: FitConfig | None = None,
+    *,
+    source: str | None = None,
+) -> ShopperWorld:
+    """Fit every parameter of a shopper world from logged baskets.
+
+    Estimators: catalogue statistics by counting; tastes and item embeddings by implicit ALS;
+    complements and substitutes by shrunk PMI; choice coefficients by maximum likelihood on
+    the within-basket choices (see :mod:`cartgym.calibrate.choice_fit`).
+    """
+    config = config or FitConfig()
+    started = time.perf_counter()
+    report: dict[str, Any] = {}
+    if isinstance(transactions, Transactions):
+        table = transactions.table
+        report["cleaning"] = transactions.report.to_dict()
+        source = source or transactions.report.source
+    else:
+        table = transactions
+        validate(table)
+    if table.empty:
+        raise ValueError("cannot fit a world on an empty transactions table")
+    rng = np.random.default_rng(config.seed)
+
+    # Catalogue: the most-bought items (by baskets), ties broken by id.
+    basket_counts = table.groupby("item_id")["basket_id"].nunique()
+    ranked = basket_counts.reset_index().sort_values(
+        ["basket_id", "item_id"], ascending=[False, True], kind="stable"
+    )
+    n_items = len(ranked) if config.n_items is None else min(config.n_items, len(ranked))
+    if n_items < 2:
+        raise ValueError(f"the logs hold {len(ranked)} distinct item(s); a world needs 2 or more")
+    item_ids = ranked["item_id"].to_numpy(str)[:n_items]
+    log, user_ids = BasketLog.build(table, item_ids)
+    lines = table[table["item_id"].isin(item_ids)]
+    report["catalogue"] = {
+        "items_in_logs": len(ranked),
+        "items_kept": n_items,
+        "lines_kept": len(lines),
+        "lines_outside_catalogue": len(table) - len(lines),
+        "baskets": log.items.shape[0],
+        "users": len(user_ids),
+    }
+
+    # Items: prices, quantities, popularity, categories.
+    by_item = lines.groupby("item_id")
+    prices = _per_item(by_item, "price", "median", item_ids, default=1.0)
+    quantities = _per_item(by_item, "quantity", "median", item_ids, default=1.0)
+    if "category" in lines:
+        top = by_item["category"].agg(lambda c: c.value_counts().index[0])
+        category_names, categories = np.unique(top.reindex(item_ids).to_numpy(str), return_inverse=True)
+    else:
+        category_names, categories = np.array(["all"]), np.zeros(n_items, dtype=np.int64)
+
+    parts = _fit_parts(log, len(user_ids), config, rng)
+
+    # Choice coefficients: conditional logit on the choices of the latest baskets, scored
+    # with parts fitted on the baskets before them.
+    cut = int(round(log.items.shape[0] * (1.0 - config.choice_window)))
+    if cut < 1 or cut >= log.items.shape[0]:
+        raise ValueError(
+            f"{log.items.shape[0]} basket(s) cannot be split by choice_window="
+            f"{config.choice_window}; more baskets are needed"
+        )
+    early = _fit_parts(log.head(cut), len(user_ids), config, rng)
+    inputs = ChoiceFeatures(
+        early.user_factors, early.item_factors, early.popularity, np.log(prices),
+        _purchase_index(log, n_items),
+    )
+    features = _choice_features(log, cut, inputs, early.complement.toarray(), config, rng)
+    variants = {}
+    for name, used in MODEL_VARIANTS.items():
+        columns = [FEATURES.index(f) for f in used]
+        result = fit_conditional_logit(features[:, :, columns])
+        coefficients = dict.fromkeys(FEATURES, 0.0)
+        errors = dict.fromkeys(FEATURES, float("nan"))
+        for column, feature in enumerate(used):
+            coefficients[feature] = float(result.coefficients[column])
+            errors[feature] = float(result.standard_errors[column])
+        variants[name] = {
+            "coefficients": coefficients,
+            "standard_errors": errors,
+            "log_likelihood_per_choice": result.log_likelihood / result.n_events,
+            "events": result.n_events,
+            "alternatives": features.shape[1],
+            "iterations": result.iterations,
+        }
+    report["choice_models"] = variants
+    report["choice_window"] = {"baskets_before": cut, "baskets_in_window": log.items.shape[0] - cut}
+
+    # Sessions: logged baskets with enough catalogue items, each a (user, intended size).
+    sizes = np.diff(log.items.indptr)
+    seeds = sizes >= config.min_session_size
+    report["sessions"] = {
+        "kept": int(seeds.sum()),
+        f"dropped_below_{config.min_session_size}_items": int((~seeds).sum()),
+    }
+    report["config"] = asdict(config)
+    report["fit_seconds"] = round(time.perf_counter() - started, 3)
+    return ShopperWorld(
+        item_ids=item_ids.astype(str),
+        item_names=item_ids.astype(str),
+        prices=prices,
+        quantities=quantities,
+        popularity=parts.popularity,
+        categories=categories.astype(np.int32),
+        category_names=category_names.astype(str),
+        item_factors=parts.item_factors.astype(np.float32),
+        user_ids=user_ids.astype(str),
+        user_factors=parts.user_factors.astype(np.float32),
+        history=parts.history.astype(np.float32),
+        complement=parts.complement,
+        session_users=log.users[seeds].astype(np.int32),
+        session_sizes=sizes[seeds].astype(np.int32),
+        taste_mean=parts.user_factors.mean(axis=0),
+        taste_cov=np.cov(parts.user_factors, rowvar=False, bias=True).reshape(config.factors, -1),
+        spend_quantiles=np.quantile(log.values[seeds], np.linspace(0, 1, 101)),
+        coefficients=ChoiceCoefficients(**variants["full"]["coefficients"]),
+        meta={"source": source or "<DataFrame>", "report": report},
+    )
+
+
+def _per_item(grouped, column: str, how: str, item_ids: np.ndarray, default: float) -> np.ndarray:
+    if column not in grouped.obj:
+        return np.full(len(item_ids), default)
+    return grouped[column].agg(how).reindex(item_ids).to_numpy(float)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    user_factors: np.ndarray
+    item_factors: np.ndarray
+    history: sp.csr_matrix  # log1p(baskets holding the item), users x items
+    complement: sp.csr_matrix
+    popularity: np.ndarray
+
+
+def _fit_parts(log: BasketLog, n_users: int, config: FitConfig, rng: np.random.Generator) -> _Parts:
+    """Embeddings (implicit ALS), history, complements (shrunk PMI) and popularity."""
+    n_baskets, n_items = log.items.shape
+    user_of_basket = sp.csr_matrix(
+        (np.ones(n_baskets), (log.users, np.arange(n_baskets))), shape=(n_users, n_baskets)
+    )
+    counts = (user_of_basket @ log.items).tocsr()
+    user_factors, item_factors = implicit_als(
+        counts,
+        factors=config.factors,
+        regularization=config.als_regularization,
+        alpha=config.als_alpha,
+        iterations=config.als_iterations,
+        rng=rng,
+    )
+    history = counts.copy()
+    history.data = np.log1p(history.data)
+    holders = np.asarray(log.items.sum(axis=0)).ravel()
+    return _Parts(
+        user_factors=user_factors,
+        item_factors=item_factors,
+        history=history,
+        complement=shrunk_pmi(
+            log.items, shrinkage=config.complement_shrinkage, top_k=config.complement_top_k
+        ),
+        popularity=np.log((holders + 1.0) / (n_baskets + n_items)),
+    )
+
+
+def _purchase_index(log: BasketLog, n_items: int) -> PurchaseIndex:
+    rows = np.repeat(np.arange(log.items.shape[0]), np.diff(log.items.indptr))
+    return PurchaseIndex(log.users[rows], log.items.indices, log.ranks[rows], n_items)
+
+
+def _choice_features(
+    log: BasketLog,
+    first: int,
+    inputs: ChoiceFeatures,
+    complement: np.ndarray,
+    config: FitConfig,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """(E, 1 + negatives, F) features of a uniform subsample of the choices in the baskets
+    from row ``first`` on."""
+    sequence = ChoiceSequence.from_baskets(log.items[first:], rng)
+    n_events = len(sequence.items)
+    events = np.arange(n_events)
+    if n_events > config.max_choice_events:
+        events = np.sort(rng.choice(n_events, config.max_choice_events, replace=False))
+    choice_sets = sample_choice_sets(sequence, events, len(complement), config.negatives, rng)
+    comp = np.empty(choice_sets.shape)
+    for span, chunk in cart_complement(sequence, complement):
+        lo, hi = np.searchsorted(events, [span.start, span.stop])
+        local = events[lo:hi] - span.start
+        comp[lo:hi] = np.take_along_axis(chunk[local], choice_sets[lo:hi], axis=1)
+    basket = first + sequence.basket[events]
+    return inputs.build(log.users[basket], log.ranks[basket], choice_sets, comp)

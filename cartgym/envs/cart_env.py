@@ -1,0 +1,202 @@
+"""CartEnv: one shopper filling a cart, one recommendation (or slate) per add-to-cart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.error import ResetNeeded
+
+from cartgym.calibrate.world import ShopperWorld
+from cartgym.envs.observation import ObservationLayout, Observer
+from cartgym.envs.worlds import DEFAULT_WORLD, resolve_world
+from cartgym.sim.simulator import CartSimulator, SimConfig, StepOutcome
+
+
+class CartEnv(gym.Env):
+    """Recommend items to a simulated shopper while they fill a shopping cart.
+
+    ## Description
+
+    A shopper, drawn from the logged customers of a real retailer, fills a cart. At each
+    add-to-cart moment the agent recommends one item (or a slate of ``slate_size`` items).
+    The shopper's next item is drawn from a conditional logit over the items not yet in
+    the cart, fitted by maximum likelihood on logged baskets: utility = taste (matrix
+    factorisation) + repeat buying + popularity + price + complementarity with the cart
+    (shrunk PMI). Recommended items carry a salience bonus; if the draw lands on one, the
+    recommendation is accepted. Otherwise the shopper adds an item on their own, and the
+    ignored recommendation costs patience.
+
+    ## Action Space
+
+    ``slate_size == 1``: ``Discrete(M)``, the index of the recommended item.
+    ``slate_size == K > 1``: ``MultiDiscrete([M] * K)``; a repeated item is shown once.
+    Items already in the cart are legal but masked by :meth:`action_masks` (a masked
+    recommendation is always ignored, which costs patience). Anything outside the action
+    space raises ``ValueError``.
+
+    ## Observation Space
+
+    ``Box(0, 1, (2M + 6,), float32)``: the cart (M entries, 1 for items in it), the
+    shopper's logged purchase history (M entries, scaled log counts), then six scalars:
+    cart size, cart value, last recommendation accepted, acceptance rate so far, ignored
+    recommendations so far, and whether the shopper has a logged history. The layout is
+    ``env.unwrapped.layout``. The shopper's taste, intended basket size and patience are
+    hidden.
+
+    ## Rewards
+
+    ``reward="revenue"`` (default): the line value (unit price x median quantity) of an
+    accepted recommendation, else 0. ``"click"``: 1 per accepted recommendation.
+    ``"basket_value"``: the value of the whole cart, paid at checkout. Every step's
+    ``info`` carries all parts: ``accepted``, ``organic`` (item indices, -1 for none),
+    ``rec_revenue``, ``organic_revenue``, ``cart_size``, ``cart_value``, ``checkout``,
+    ``abandoned``.
+
+    ## Starting State
+
+    A logged basket is drawn at random; its customer (taste, history) becomes the shopper,
+    its number of catalogue items the intended basket size. Patience is geometric with mean
+    ``patience_mean``. The cart starts with one item the shopper chose on their own.
+
+    ## Episode End
+
+    Terminated when the cart reaches the intended size (checkout) or patience runs out
+    (abandonment). Truncated after ``max_episode_steps`` (100 for the registered ids).
+
+    ## Arguments
+
+    * ``world``: ``"online_retail"`` (bundled, default), a path to a world file from
+      ``cartgym fit``, or a :class:`~cartgym.calibrate.world.ShopperWorld`.
+    * ``n_items``: keep only the world's ``n_items`` most popular items (default: all).
+    * ``slate_size``: items recommended per step (default 1).
+    * ``reward``: ``"revenue"``, ``"click"`` or ``"basket_value"``.
+    * ``salience``: log-odds bonus of a recommended item (default 2.0, an assumption).
+    * ``patience_mean``: mean ignored recommendations tolerated (default 10, an assumption).
+    * ``new_shopper_rate``: share of shoppers with no history, taste from the fitted
+      population Gaussian (default 0).
+    * ``population``: ``"all"``, ``"train"`` or ``"eval"``: which logged users arrive
+      (a fixed 80/20 split by user id).
+    * ``render_mode``: ``None`` or ``"ansi"``.
+
+    ## Version History
+
+    * v0: initial release.
+
+    ## Example
+
+    >>> import gymnasium as gym, cartgym
+    >>> env = gym.make("CartRec-v0")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape
+    (2006,)
+    >>> mask = env.unwrapped.action_masks()
+    >>> obs, reward, terminated, truncated, info = env.step(int(mask.argmax()))
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        world: str | Path | ShopperWorld = DEFAULT_WORLD,
+        n_items: int | None = None,
+        slate_size: int = 1,
+        reward: str = "revenue",
+        salience: float = 2.0,
+        patience_mean: float = 10.0,
+        new_shopper_rate: float = 0.0,
+        population: str = "all",
+        render_mode: str | None = None,
+    ):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        self.world = resolve_world(world, n_items)
+        if not isinstance(slate_size, (int, np.integer)) or not 1 <= slate_size <= self.world.n_items:
+            raise ValueError(f"slate_size must be an int in [1, {self.world.n_items}], got {slate_size!r}")
+        config = SimConfig(
+            salience=salience,
+            patience_mean=patience_mean,
+            new_shopper_rate=new_shopper_rate,
+            population=population,
+            reward=reward,
+        )
+        self.sim = CartSimulator(self.world, 1, config)
+        self.observer = Observer(self.sim)
+        self.layout: ObservationLayout = self.observer.layout
+        self.slate_size = int(slate_size)
+        self.render_mode = render_mode
+        m = self.world.n_items
+        self.observation_space = self.layout.space()
+        self.action_space = (
+            spaces.Discrete(m) if slate_size == 1 else spaces.MultiDiscrete([m] * slate_size)
+        )
+        self._last: StepOutcome | None = None
+        self._started = False
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self.sim.reset(self.np_random)
+        self._started = True
+        self._last = None
+        return self.observer.observe()[0], self._info()
+
+    def step(self, action):
+        if not self._started:
+            raise ResetNeeded("call reset() before step()")
+        if self.sim.done[0]:
+            raise ResetNeeded("the episode is over (terminated); call reset() before step()")
+        recs = self._recommendations(action)
+        self._last = outcome = self.sim.step(recs, self.np_random)
+        terminated = bool(outcome.checkout[0] or outcome.abandoned[0])
+        return (
+            self.observer.observe()[0],
+            float(outcome.reward[0]),
+            terminated,
+            False,
+            self._info(outcome),
+        )
+
+    def action_masks(self) -> np.ndarray:
+        """Boolean mask of recommendable items (not in the cart); tiled per slate position."""
+        mask = ~self.sim.in_cart[0]
+        return mask if self.slate_size == 1 else np.tile(mask, self.slate_size)
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        sim, names = self.sim, self.world.item_names
+        cart = ", ".join(names[np.flatnonzero(sim.in_cart[0])][:10])
+        more = max(int(sim.cart_size[0]) - 10, 0)
+        line = f"step {int(sim.steps[0])}: cart ({int(sim.cart_size[0])} items, "
+        line += f"{sim.cart_value[0]:.2f}) [{cart}{f', +{more}' if more else ''}]"
+        if self._last is not None:
+            accepted = int(self._last.accepted[0])
+            line += f"; accepted {names[accepted]}" if accepted >= 0 else "; ignored"
+        return line
+
+    def _recommendations(self, action) -> np.ndarray:
+        if not self.action_space.contains(action):
+            raise ValueError(
+                f"invalid action {action!r}: expected an element of {self.action_space}"
+            )
+        return np.asarray(action, dtype=np.int64).reshape(1, self.slate_size)
+
+    def _info(self, outcome: StepOutcome | None = None) -> dict[str, Any]:
+        sim = self.sim
+        info: dict[str, Any] = {
+            "cart_size": int(sim.cart_size[0]),
+            "cart_value": float(sim.cart_value[0]),
+        }
+        if outcome is not None:
+            info.update(
+                accepted=int(outcome.accepted[0]),
+                organic=int(outcome.organic[0]),
+                rec_revenue=float(outcome.rec_revenue[0]),
+                organic_revenue=float(outcome.organic_revenue[0]),
+                checkout=bool(outcome.checkout[0]),
+                abandoned=bool(outcome.abandoned[0]),
+            )
+        return info

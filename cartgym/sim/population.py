@@ -1,0 +1,93 @@
+"""Who comes to shop: logged sessions replayed as new shoppers, or shoppers drawn afresh."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from cartgym.calibrate.world import ShopperWorld
+
+POPULATIONS = ("all", "train", "eval")
+EVAL_SHARE = 5  # one user in EVAL_SHARE is an evaluation shopper
+
+
+def is_eval_user(user_ids: np.ndarray) -> np.ndarray:
+    """Fixed split of users: crc32 of the id modulo 5 == 0 marks an evaluation shopper.
+
+    A hash (not a random draw) keeps the split identical on every machine and for every
+    catalogue size, so agents trained on ``population="train"`` never meet an evaluation
+    shopper.
+    """
+    return np.array([zlib.crc32(u.encode()) % EVAL_SHARE == 0 for u in user_ids], dtype=bool)
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """A batch of arriving shoppers."""
+
+    users: np.ndarray  # (B,) user index, -1 for a new shopper with no history
+    tastes: np.ndarray  # (B, d)
+    history: np.ndarray  # (B, M) float32 log1p purchase counts (zeros for new shoppers)
+    intended_sizes: np.ndarray  # (B,) items the shopper means to buy
+    patience: np.ndarray  # (B,) ignored recommendations the shopper tolerates
+
+
+class Population:
+    """Draws shoppers: a logged session's user and basket size, or a new shopper.
+
+    A logged session is drawn uniformly from the world's sessions (restricted to the chosen
+    user group), so shoppers arrive as often as their logged baskets did. A new shopper
+    (probability ``new_shopper_rate``) has a taste drawn from the fitted Gaussian, no
+    history and a basket size drawn from all sessions. Patience is geometric with mean
+    ``patience_mean`` (each ignored recommendation ends the session with probability
+    1 / patience_mean).
+    """
+
+    def __init__(
+        self,
+        world: ShopperWorld,
+        *,
+        population: str = "all",
+        new_shopper_rate: float = 0.0,
+        patience_mean: float = 10.0,
+    ):
+        if population not in POPULATIONS:
+            raise ValueError(f"population must be one of {POPULATIONS}, got {population!r}")
+        if not 0.0 <= new_shopper_rate <= 1.0:
+            raise ValueError(f"new_shopper_rate must be in [0, 1], got {new_shopper_rate!r}")
+        if not patience_mean >= 1.0:
+            raise ValueError(f"patience_mean must be >= 1, got {patience_mean!r}")
+        self.world = world
+        self.new_shopper_rate = new_shopper_rate
+        self.patience_mean = patience_mean
+        sessions = np.arange(len(world.session_users))
+        if population != "all":
+            evaluation = is_eval_user(world.user_ids)[world.session_users]
+            sessions = sessions[evaluation if population == "eval" else ~evaluation]
+        if len(sessions) == 0:
+            if new_shopper_rate < 1.0:
+                raise ValueError(f"the world has no logged sessions in population {population!r}")
+            sessions = np.arange(len(world.session_users))  # only sizes are drawn from them
+        self.sessions = sessions
+        self._taste_chol = np.linalg.cholesky(
+            world.taste_cov + 1e-9 * np.eye(world.n_factors)
+        )
+
+    def draw(self, n: int, rng: np.random.Generator) -> Arrivals:
+        """Draw ``n`` shoppers; always consumes the same number of random draws."""
+        world = self.world
+        new = rng.random(n) < self.new_shopper_rate
+        logged = self.sessions[rng.integers(0, len(self.sessions), size=n)]
+        any_size = world.session_sizes[rng.integers(0, len(world.session_sizes), size=n)]
+        fresh_taste = world.taste_mean + rng.standard_normal((n, world.n_factors)) @ (
+            self._taste_chol.T
+        )
+        patience = rng.geometric(1.0 / self.patience_mean, size=n)
+        users = np.where(new, -1, world.session_users[logged])
+        tastes = np.where(new[:, None], fresh_taste, world.user_factors[np.maximum(users, 0)])
+        history = world.history[np.maximum(users, 0)].toarray().astype(np.float32)
+        history[new] = 0.0
+        sizes = np.where(new, any_size, world.session_sizes[logged])
+        return Arrivals(users, tastes.astype(np.float32), history, sizes, patience)
