@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
-from cartgym.data._read import Origin
+from cartgym.data._read import NA_TOKENS, Origin
 from cartgym.data.schema import CANONICAL_COLUMNS, REQUIRED_COLUMNS, STRING_DTYPE
 
 _INT_LIKE = r"^[+-]?\d+(\.0*)?$"
@@ -82,6 +83,11 @@ def to_text(values: pd.Series) -> pd.Series:
     return text.mask(text == "")
 
 
+def _missing_tokens(text: pd.Series) -> pd.Series:
+    """Treat the NA_TOKENS spellings ('NaN', 'null', ...) as missing, as CSV reading does."""
+    return text.mask(text.isin(NA_TOKENS))
+
+
 def to_id(values: pd.Series) -> pd.Series:
     """Ids as text. Integer-valued floats lose their '.0' ('17850.0' -> '17850')."""
     if pd.api.types.is_bool_dtype(values.dtype):
@@ -106,7 +112,7 @@ def to_number(values: pd.Series, origin: Origin, column: str, *, whole: bool) ->
     if pd.api.types.is_numeric_dtype(values.dtype):
         num = values.astype("float64").to_numpy(na_value=np.nan)
     else:
-        text = to_text(values)
+        text = _missing_tokens(to_text(values))
         num = pd.to_numeric(text, errors="coerce").astype("float64").to_numpy(na_value=np.nan)
         bad = np.isnan(num) & text.notna().to_numpy()
         if bad.any():
@@ -135,21 +141,19 @@ def to_time(values: pd.Series, origin: Origin, column: str) -> pd.Series:
             "expected dates, got numbers; convert them first, e.g. pd.to_datetime(col, unit='s')",
             column=column,
         )
-    text = to_text(values)
+    text = _missing_tokens(to_text(values))
     present = text.notna().to_numpy()
-    best: pd.Series | None = None
-    best_bad = np.zeros(0, dtype=bool)
-    for fmt in ("ISO8601", None):
-        try:
-            parsed = pd.to_datetime(text, errors="coerce", format=fmt, utc=True)
-        except (ValueError, TypeError, OverflowError):
-            continue
-        bad = parsed.isna().to_numpy() & present
-        if best is None or bad.sum() < best_bad.sum():
-            best, best_bad = parsed, bad
-        if not bad.any():
-            break
-    if best is None or best_bad.any():
-        pos = int(best_bad.argmax()) if best is not None else int(present.argmax())
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+    bad = parsed.isna().to_numpy() & present
+    if bad.any():
+        # not ISO 8601: try the format pandas guesses from the first value that failed
+        guess = guess_datetime_format(text.iat[int(bad.argmax())])
+        if guess is not None:
+            other = pd.to_datetime(text, errors="coerce", format=guess, utc=True)
+            other_bad = other.isna().to_numpy() & present
+            if other_bad.sum() < bad.sum():
+                parsed, bad = other, other_bad
+    if bad.any():
+        pos = int(bad.argmax())
         raise origin.error(f"cannot read {text.iat[pos]!r} as a date/time", pos, column)
-    return best.dt.tz_localize(None).astype("datetime64[ns]")
+    return parsed.dt.tz_localize(None).astype("datetime64[ns]")

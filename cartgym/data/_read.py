@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -75,14 +76,20 @@ def read_source(source: Source, name: str | None = None) -> tuple[pd.DataFrame, 
 
 def _read_csv(path: Path, origin: Origin) -> pd.DataFrame:
     try:
-        return pd.read_csv(
-            path,
-            dtype=str,
-            keep_default_na=False,
-            na_values=NA_TOKENS,
-            skip_blank_lines=False,
-            encoding="utf-8",
-        )
+        with warnings.catch_warnings():
+            # pandas warns (and drops data) when the first data line is longer than the header
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=NA_TOKENS,
+                skip_blank_lines=False,
+                encoding="utf-8",
+                index_col=False,
+            )
+    except pd.errors.ParserWarning:
+        raise origin.error("more fields than the header has column names", 0) from None
     except pd.errors.EmptyDataError:
         raise origin.error("file is empty") from None
     except UnicodeDecodeError:
