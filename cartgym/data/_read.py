@@ -69,6 +69,11 @@ def read_source(source: Source, name: str | None = None) -> tuple[pd.DataFrame, 
         )
     if len(raw.columns) == 0:
         raise origin.error("no columns")
+    if raw.columns.has_duplicates:
+        names = sorted({str(c) for c in raw.columns[raw.columns.duplicated()]})
+        raise origin.error(f"duplicate column names {names}")
+    if not all(isinstance(c, str) for c in raw.columns):
+        raw = raw.rename(columns=str)
     if len(raw) == 0:
         raise origin.error("no data rows")
     return raw, origin

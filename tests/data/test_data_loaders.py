@@ -292,3 +292,12 @@ def test_iso_timestamps_with_zones_become_naive_utc(csv_rows, mapping):
     path = csv_rows("B,y,1,2010-12-01T10:00:00+01:00,1.0,u1")
     table = load_transactions(path, **mapping).table
     assert table["timestamp"].iat[0] == pd.Timestamp("2010-12-01 09:00:00")
+
+
+def test_dataframe_with_odd_column_labels():
+    frame = pd.DataFrame([["u", "b", "i"]], columns=[0, 1, 2])
+    data = load_transactions(frame, user_col="0", basket_col="1", item_col="2")
+    assert data.table["item_id"].tolist() == ["i"]
+    twice = pd.DataFrame([["u", "b", "i"]], columns=["a", "a", "c"])
+    with pytest.raises(DataError, match=r"duplicate column names \['a'\]"):
+        load_transactions(twice, user_col="a", basket_col="b", item_col="c")
