@@ -61,7 +61,7 @@ class CleaningReport:
         return "\n".join([self.source, *body])
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Transactions:
     """A canonical transactions table (see ``cartgym.data.schema``) and its report."""
 
@@ -85,6 +85,12 @@ class Transactions:
 
     def __len__(self) -> int:
         return len(self.table)
+
+    def __repr__(self) -> str:
+        return (
+            f"Transactions({len(self.table):,} lines, {self.n_users:,} users, "
+            f"{self.n_baskets:,} baskets, {self.n_items:,} items; source={self.report.source!r})"
+        )
 
     def summary(self) -> str:
         """A few lines: size, time span, basket sizes and the cleaning report."""
