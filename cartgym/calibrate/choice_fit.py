@@ -55,9 +55,10 @@ class PurchaseIndex:
 
 
 def cart_prefix_sums(
-    sequence: ChoiceSequence, rows_of: Callable[[np.ndarray], np.ndarray], chunk_items: int = 4096
+    sequence: ChoiceSequence, rows_of: Callable[[slice], np.ndarray], chunk_items: int = 4096
 ) -> Iterator[tuple[slice, np.ndarray]]:
-    """Yield (events, sums): sums[e] = sum of ``rows_of(items)`` over event e's cart.
+    """Yield (events, sums): sums[e] = sum over event e's cart of the rows that
+    ``rows_of(span)`` returns for the sequence entries in ``span`` (one row per entry).
 
     Chunks end at basket boundaries so that each cart is a prefix sum within its chunk.
     """
@@ -67,39 +68,49 @@ def cart_prefix_sums(
         stop = min(start + chunk_items, n)
         while stop < n and sequence.position[stop] != 0:
             stop += 1  # finish the basket
-        rows = rows_of(sequence.items[start:stop]).astype(np.float64)
+        span = slice(start, stop)
+        rows = np.asarray(rows_of(span), dtype=np.float64)
         before = np.cumsum(rows, axis=0) - rows  # sum of all earlier rows in the chunk
-        starts = np.flatnonzero(sequence.position[start:stop] == 0)
+        starts = np.flatnonzero(sequence.position[span] == 0)
         lengths = np.diff(np.append(starts, stop - start))
         before -= np.repeat(before[starts], lengths, axis=0)  # keep only this basket's rows
-        yield slice(start, stop), before
+        yield span, before
         start = stop
 
 
-def cart_complement(
-    sequence: ChoiceSequence, complement: np.ndarray
-) -> Iterator[tuple[slice, np.ndarray]]:
-    """Yield (events, comp): comp[e, j] = mean over event e's cart of complement[c, j]
-    (0 for an empty cart), from the dense M x M complement matrix."""
-    for span, sums in cart_prefix_sums(sequence, lambda items: complement[items]):
-        yield span, sums / np.maximum(sequence.position[span], 1)[:, None]
+def basket_members(sequence: ChoiceSequence, span: slice, n_items: int) -> np.ndarray:
+    """(len(span), M) boolean: for each entry in ``span``, the items of its whole basket.
+
+    ``span`` must start and end at basket boundaries."""
+    baskets = sequence.basket[span]
+    first = baskets[0] if len(baskets) else 0
+    local = baskets - first
+    by_basket = np.zeros((local.max() + 1 if len(local) else 0, n_items), dtype=bool)
+    by_basket[local, sequence.items[span]] = True
+    return by_basket[local]
 
 
 @dataclass(frozen=True)
 class ChoiceFeatures:
     """Inputs of the utility features for users and candidate items."""
 
-    user_factors: np.ndarray  # (N, d); a user index < 0 means no factors (zero taste)
+    user_factors: np.ndarray  # (T, d) tastes, looked up by a taste index per event
     item_factors: np.ndarray  # (M, d)
     popularity: np.ndarray  # (M,)
     log_price: np.ndarray  # (M,)
     purchases: PurchaseIndex
 
     def build(
-        self, users: np.ndarray, ranks: np.ndarray, items: np.ndarray, comp: np.ndarray
+        self,
+        taste_index: np.ndarray,
+        users: np.ndarray,
+        ranks: np.ndarray,
+        items: np.ndarray,
+        comp: np.ndarray,
     ) -> np.ndarray:
-        """(E, A, F) features for E events and A candidate items each, in ``FEATURES`` order."""
-        taste_vectors = np.where((users >= 0)[:, None], self.user_factors[users], 0.0)
+        """(E, A, F) features for E events and A candidate items each, in ``FEATURES`` order:
+        the event's taste row, its user and basket rank (for the history), its items."""
+        taste_vectors = self.user_factors[taste_index]
         taste = np.einsum("ed,ead->ea", taste_vectors, self.item_factors[items])
         history = self.purchases.log_count_before(
             np.broadcast_to(users[:, None], items.shape).ravel(),

@@ -51,15 +51,15 @@ def heldout_log_likelihood(
     m = world.n_items
     complement = next(iter(variants.values())).complement
 
-    def one_hot(items: np.ndarray) -> np.ndarray:
+    def one_hot(span: slice) -> np.ndarray:
+        items = sequence.items[span]
         rows = np.zeros((len(items), m), dtype=np.float32)
         rows[np.arange(len(items)), items] = 1.0
         return rows
 
     carts = cart_prefix_sums(sequence, one_hot)
-    for (span, in_cart), (_, comp_sum) in zip(
-        carts, cart_prefix_sums(sequence, lambda items: complement[items])
-    ):
+    comps = cart_prefix_sums(sequence, lambda span: complement[sequence.items[span]])
+    for (span, in_cart), (_, comp_sum) in zip(carts, comps):
         users = log.users[sequence.basket[span]]
         known = users >= 0
         tastes = np.where(known[:, None], world.user_factors[np.maximum(users, 0)], world.taste_mean)

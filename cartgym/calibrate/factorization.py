@@ -53,3 +53,38 @@ def _solve_side(
     weighted.data += 1.0
     rhs = weighted @ other
     return np.linalg.solve(systems, rhs[..., None])[..., 0]
+
+
+def leave_basket_out_tastes(
+    counts: sp.csr_matrix,
+    baskets: sp.csr_matrix,
+    basket_users: np.ndarray,
+    item_factors: np.ndarray,
+    *,
+    regularization: float,
+    alpha: float,
+) -> np.ndarray:
+    """(B, d) each basket's user factors re-solved without that basket's purchases.
+
+    Scoring a logged choice with a taste fitted on the same basket would reward the taste
+    weight for memorising it. Given the item factors, a user's factors are a ridge solve,
+    so removing one basket (count r_ui -> r_ui - 1 for its items) is a rank update:
+    A -= alpha sum_i y_i y_i' and b -= sum_i (alpha + [r_ui == 1]) y_i.
+    """
+    d = item_factors.shape[1]
+    gram = item_factors.T @ item_factors + regularization * np.eye(d)
+    outer = np.einsum("id,ie->ide", item_factors, item_factors).reshape(-1, d * d)
+    weighted = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    weighted.data = alpha * weighted.data
+    systems = (weighted @ outer).reshape(-1, d, d) + gram
+    weighted.data += 1.0
+    rhs = weighted @ item_factors
+    binary = sp.csr_matrix(baskets, dtype=np.float64, copy=True)
+    binary.data[:] = 1.0
+    rows = np.repeat(np.arange(binary.shape[0]), np.diff(binary.indptr))
+    last_purchase = np.asarray(counts[basket_users[rows], binary.indices]).ravel() <= 1
+    dropped = binary.copy()
+    dropped.data = alpha + last_purchase
+    systems = systems[basket_users] - alpha * (binary @ outer).reshape(-1, d, d)
+    rhs = rhs[basket_users] - dropped @ item_factors
+    return np.linalg.solve(systems, rhs[..., None])[..., 0]

@@ -15,12 +15,13 @@ from cartgym.calibrate.choice_fit import (
     ChoiceFeatures,
     ChoiceSequence,
     PurchaseIndex,
-    cart_complement,
+    basket_members,
+    cart_prefix_sums,
     fit_conditional_logit,
     sample_choice_sets,
 )
-from cartgym.calibrate.complementarity import shrunk_pmi
-from cartgym.calibrate.factorization import implicit_als
+from cartgym.calibrate.complementarity import CoPurchases
+from cartgym.calibrate.factorization import implicit_als, leave_basket_out_tastes
 from cartgym.calibrate.world import ChoiceCoefficients, ShopperWorld
 from cartgym.data import Transactions, validate
 
@@ -40,10 +41,6 @@ class FitConfig:
     factors, als_regularization, als_alpha, als_iterations: implicit ALS (Hu et al. 2008).
     complement_shrinkage: pseudo-baskets at lift one in the shrunk PMI.
     complement_top_k: partners kept per item.
-    choice_window: share of the latest baskets whose choices estimate the choice model;
-        the embeddings, complements and popularity those choices are scored with come from
-        the earlier baskets only (temporal cross-fitting: in-sample embeddings would
-        inflate the taste and complement weights).
     negatives: sampled non-chosen alternatives per logged choice.
     max_choice_events: logged choices used by the maximum-likelihood fit (uniform subsample).
     min_session_size: logged baskets with fewer catalogue items do not seed sessions.
@@ -57,7 +54,6 @@ class FitConfig:
     als_iterations: int = 15
     complement_shrinkage: float = 10.0
     complement_top_k: int = 20
-    choice_window: float = 0.2
     negatives: int = 20
     max_choice_events: int = 200_000
     min_session_size: int = 2
@@ -77,8 +73,6 @@ class FitConfig:
         for name, value in positive.items():
             if not value > 0:
                 raise ValueError(f"FitConfig.{name} must be > 0, got {value!r}")
-        if not 0.0 < self.choice_window < 1.0:
-            raise ValueError(f"FitConfig.choice_window must be in (0, 1), got {self.choice_window!r}")
         if self.n_items is not None and self.n_items < 2:
             raise ValueError(f"FitConfig.n_items must be >= 2 or None, got {self.n_items!r}")
         if self.min_session_size < 2:
@@ -131,9 +125,6 @@ class BasketLog:
         values = np.bincount(row, weights=line_value, minlength=len(baskets))
         return cls(items.tocsr(), users.astype(np.int64), ranks, values), user_ids
 
-    def head(self, n: int) -> BasketLog:
-        """The first ``n`` baskets (the earliest, when the logs have timestamps)."""
-        return BasketLog(self.items[:n], self.users[:n], self.ranks[:n], self.values[:n])
 
 
 def _line_values(lines: pd.DataFrame) -> np.ndarray:
@@ -200,20 +191,16 @@ def fit(
 
     parts = _fit_parts(log, len(user_ids), config, rng)
 
-    # Choice coefficients: conditional logit on the choices of the latest baskets, scored
-    # with parts fitted on the baskets before them.
-    cut = int(round(log.items.shape[0] * (1.0 - config.choice_window)))
-    if cut < 1 or cut >= log.items.shape[0]:
-        raise ValueError(
-            f"{log.items.shape[0]} basket(s) cannot be split by choice_window="
-            f"{config.choice_window}; more baskets are needed"
-        )
-    early = _fit_parts(log.head(cut), len(user_ids), config, rng)
-    inputs = ChoiceFeatures(
-        early.user_factors, early.item_factors, early.popularity, np.log(prices),
-        _purchase_index(log, n_items),
+    # Choice coefficients: conditional logit on the logged choices, each scored with its
+    # user's taste re-fitted without that basket.
+    tastes = leave_basket_out_tastes(
+        parts.counts, log.items, log.users, parts.item_factors,
+        regularization=config.als_regularization, alpha=config.als_alpha,
     )
-    features = _choice_features(log, cut, inputs, early.complement.toarray(), config, rng)
+    inputs = ChoiceFeatures(
+        tastes, parts.item_factors, parts.popularity, np.log(prices), _purchase_index(log, n_items)
+    )
+    features = _choice_features(log, inputs, parts.co_purchases, config, rng)
     variants = {}
     for name, used in MODEL_VARIANTS.items():
         columns = [FEATURES.index(f) for f in used]
@@ -232,7 +219,6 @@ def fit(
             "iterations": result.iterations,
         }
     report["choice_models"] = variants
-    report["choice_window"] = {"baskets_before": cut, "baskets_in_window": log.items.shape[0] - cut}
 
     # Sessions: logged baskets with enough catalogue items, each a (user, intended size).
     sizes = np.diff(log.items.indptr)
@@ -254,8 +240,12 @@ def fit(
         item_factors=parts.item_factors.astype(np.float32),
         user_ids=user_ids.astype(str),
         user_factors=parts.user_factors.astype(np.float32),
-        history=parts.history.astype(np.float32),
-        complement=parts.complement,
+        history=sp.csr_matrix(
+            (np.log1p(parts.counts.data), parts.counts.indices, parts.counts.indptr),
+            shape=parts.counts.shape,
+            dtype=np.float32,
+        ),
+        complement=parts.co_purchases.matrix,
         session_users=log.users[seeds].astype(np.int32),
         session_sizes=sizes[seeds].astype(np.int32),
         taste_mean=parts.user_factors.mean(axis=0),
@@ -276,8 +266,8 @@ def _per_item(grouped, column: str, how: str, item_ids: np.ndarray, default: flo
 class _Parts:
     user_factors: np.ndarray
     item_factors: np.ndarray
-    history: sp.csr_matrix  # log1p(baskets holding the item), users x items
-    complement: sp.csr_matrix
+    counts: sp.csr_matrix  # baskets holding the item, users x items
+    co_purchases: CoPurchases
     popularity: np.ndarray
 
 
@@ -296,14 +286,12 @@ def _fit_parts(log: BasketLog, n_users: int, config: FitConfig, rng: np.random.G
         iterations=config.als_iterations,
         rng=rng,
     )
-    history = counts.copy()
-    history.data = np.log1p(history.data)
     holders = np.asarray(log.items.sum(axis=0)).ravel()
     return _Parts(
         user_factors=user_factors,
         item_factors=item_factors,
-        history=history,
-        complement=shrunk_pmi(
+        counts=counts,
+        co_purchases=CoPurchases(
             log.items, shrinkage=config.complement_shrinkage, top_k=config.complement_top_k
         ),
         popularity=np.log((holders + 1.0) / (n_baskets + n_items)),
@@ -317,24 +305,33 @@ def _purchase_index(log: BasketLog, n_items: int) -> PurchaseIndex:
 
 def _choice_features(
     log: BasketLog,
-    first: int,
     inputs: ChoiceFeatures,
-    complement: np.ndarray,
+    co_purchases: CoPurchases,
     config: FitConfig,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """(E, 1 + negatives, F) features of a uniform subsample of the choices in the baskets
-    from row ``first`` on."""
-    sequence = ChoiceSequence.from_baskets(log.items[first:], rng)
+    """(E, 1 + negatives, F) features of a uniform subsample of the logged choices.
+
+    ``inputs.user_factors`` holds one taste per basket, and the complement of each cart is
+    computed without its own basket (both leave-basket-out, so no basket scores itself).
+    """
+    sequence = ChoiceSequence.from_baskets(log.items, rng)
     n_events = len(sequence.items)
     events = np.arange(n_events)
     if n_events > config.max_choice_events:
         events = np.sort(rng.choice(n_events, config.max_choice_events, replace=False))
-    choice_sets = sample_choice_sets(sequence, events, len(complement), config.negatives, rng)
+    n_items = log.items.shape[1]
+    choice_sets = sample_choice_sets(sequence, events, n_items, config.negatives, rng)
     comp = np.empty(choice_sets.shape)
-    for span, chunk in cart_complement(sequence, complement):
+
+    def rows_of(span: slice) -> np.ndarray:
+        members = basket_members(sequence, span, n_items)
+        return co_purchases.rows_without_basket(sequence.items[span], members)
+
+    for span, sums in cart_prefix_sums(sequence, rows_of):
         lo, hi = np.searchsorted(events, [span.start, span.stop])
         local = events[lo:hi] - span.start
-        comp[lo:hi] = np.take_along_axis(chunk[local], choice_sets[lo:hi], axis=1)
-    basket = first + sequence.basket[events]
-    return inputs.build(log.users[basket], log.ranks[basket], choice_sets, comp)
+        mean = sums[local] / np.maximum(sequence.position[events[lo:hi]], 1)[:, None]
+        comp[lo:hi] = np.take_along_axis(mean, choice_sets[lo:hi], axis=1)
+    basket = sequence.basket[events]
+    return inputs.build(basket, log.users[basket], log.ranks[basket], choice_sets, comp)

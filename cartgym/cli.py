@@ -1,0 +1,152 @@
+"""The ``cartgym`` command line.
+
+    cartgym fit SOURCE [--user-col C --basket-col C --item-col C ...] -o WORLD.npz
+    cartgym info WORLD
+    cartgym demo [--sessions N] [--seed S]
+
+A user error (bad argument, missing file, unreadable data) prints one line and exits
+with status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+BUNDLED_SOURCES = ("online_retail",)
+
+
+class UserError(Exception):
+    """An error caused by the command's input, reported in one line (exit status 2)."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cartgym", description="Shopping-cart recommendation environments."
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    fit = commands.add_parser("fit", help="fit a shopper world from transactions")
+    fit.add_argument(
+        "source", help="a .csv, .csv.gz or .parquet file, or 'online_retail' (bundled data)"
+    )
+    fit.add_argument("-o", "--output", required=True, help="world file to write (.npz)")
+    for column in ("user", "basket", "item"):
+        fit.add_argument(f"--{column}-col", help=f"column holding the {column} id")
+    for column in ("timestamp", "quantity", "price", "category"):
+        fit.add_argument(f"--{column}-col", help=f"optional column holding the {column}")
+    fit.add_argument("--strict", action="store_true", help="fail on the first bad row")
+    fit.add_argument("--n-items", type=_positive_int, help="catalogue size (default 1000)")
+    fit.add_argument("--all-items", action="store_true", help="keep every item")
+    fit.add_argument("--factors", type=_positive_int, help="embedding dimension (default 16)")
+    fit.add_argument("--seed", type=int, default=0, help="seed of the fit (default 0)")
+
+    info = commands.add_parser("info", help="describe a world file")
+    info.add_argument("world", help="a world file, or 'online_retail'")
+    info.add_argument("--json", action="store_true", help="print the full fit report as JSON")
+
+    demo = commands.add_parser("demo", help="roll out shoppers and print session metrics")
+    demo.add_argument("--env", default="CartRec-v0", help="environment id")
+    demo.add_argument("--world", default="online_retail", help="world name or file")
+    demo.add_argument("--sessions", type=_positive_int, default=300, help="sessions per policy")
+    demo.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"fit": _fit, "info": _info, "demo": _demo}
+    try:
+        handlers[args.command](args)
+    except (UserError, ValueError, OSError) as error:
+        if args.debug:
+            raise
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"cartgym {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _fit(args: argparse.Namespace) -> None:
+    from cartgym.calibrate import FitConfig, fit
+    from cartgym.data import load_online_retail, load_transactions
+
+    output = Path(args.output)
+    if not output.parent.exists():
+        raise UserError(f"output folder {output.parent} does not exist")
+    started = time.perf_counter()
+    if args.source in BUNDLED_SOURCES:
+        transactions = load_online_retail(strict=args.strict)
+    else:
+        missing = [f"--{c}-col" for c in ("user", "basket", "item") if not getattr(args, f"{c}_col")]
+        if missing:
+            raise UserError(f"fitting {args.source} needs {', '.join(missing)}")
+        transactions = load_transactions(
+            args.source,
+            user_col=args.user_col,
+            basket_col=args.basket_col,
+            item_col=args.item_col,
+            timestamp_col=args.timestamp_col,
+            quantity_col=args.quantity_col,
+            price_col=args.price_col,
+            category_col=args.category_col,
+            strict=args.strict,
+        )
+    print(transactions.report)
+    settings: dict[str, object] = {"seed": args.seed}
+    if args.all_items:
+        settings["n_items"] = None
+    elif args.n_items:
+        settings["n_items"] = args.n_items
+    if args.factors:
+        settings["factors"] = args.factors
+    world = fit(transactions, FitConfig.from_dict(settings))
+    world.save(output)
+    print(world.summary())
+    print(f"wrote {output} in {time.perf_counter() - started:.1f} s")
+
+
+def _info(args: argparse.Namespace) -> None:
+    from cartgym.envs.worlds import resolve_world
+
+    world = resolve_world(args.world)
+    if args.json:
+        print(json.dumps(world.meta, indent=1, sort_keys=True, default=str))
+    else:
+        print(world.summary())
+
+
+def _demo(args: argparse.Namespace) -> None:
+    import gymnasium as gym
+
+    import cartgym  # noqa: F401  (registers the environment ids)
+    from cartgym.demo import run_demo
+    from cartgym.envs.worlds import resolve_world
+
+    if args.env not in gym.registry:
+        raise UserError(f"unknown environment id {args.env!r}")
+    world = resolve_world(args.world)
+    print(world.summary())
+    print(f"\n{args.sessions} sessions per policy on {args.env}, seed {args.seed}; "
+          "mean [95% CI]:")
+    table = run_demo(args.env, args.sessions, args.seed, world=args.world)
+    print(table.to_string())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
