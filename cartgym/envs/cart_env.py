@@ -7,13 +7,14 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
 from cartgym.calibrate.world import ShopperWorld
-from cartgym.envs.observation import ObservationLayout, Observer
-from cartgym.envs.worlds import DEFAULT_WORLD, resolve_world
-from cartgym.sim.simulator import CartSimulator, SimConfig, StepOutcome
+from cartgym.envs.observation import ObservationLayout
+from cartgym.envs.sessions import CartSessions
+from cartgym.envs.worlds import DEFAULT_WORLD
+from cartgym.sim.oracle import OracleView
+from cartgym.sim.simulator import StepOutcome
 
 
 class CartEnv(gym.Env):
@@ -113,26 +114,17 @@ class CartEnv(gym.Env):
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
-        self.world = resolve_world(world, n_items)
-        if not isinstance(slate_size, (int, np.integer)) or not 1 <= slate_size <= self.world.n_items:
-            raise ValueError(f"slate_size must be an int in [1, {self.world.n_items}], got {slate_size!r}")
-        config = SimConfig(
-            salience=salience,
-            patience_mean=patience_mean,
-            new_shopper_rate=new_shopper_rate,
-            population=population,
-            reward=reward,
+        self.sessions = CartSessions(
+            1, world, n_items, slate_size, reward, salience, patience_mean,
+            new_shopper_rate, population,
         )
-        self.sim = CartSimulator(self.world, 1, config)
-        self.observer = Observer(self.sim)
-        self.layout: ObservationLayout = self.observer.layout
-        self.slate_size = int(slate_size)
+        self.world = self.sessions.world
+        self.sim = self.sessions.sim
+        self.layout: ObservationLayout = self.sessions.layout
+        self.slate_size = self.sessions.slate_size
+        self.observation_space = self.sessions.observation_space
+        self.action_space = self.sessions.action_space
         self.render_mode = render_mode
-        m = self.world.n_items
-        self.observation_space = self.layout.space()
-        self.action_space = (
-            spaces.Discrete(m) if slate_size == 1 else spaces.MultiDiscrete([m] * slate_size)
-        )
         self._last: StepOutcome | None = None
         self._started = False
 
@@ -141,18 +133,18 @@ class CartEnv(gym.Env):
         self.sim.reset(self.np_random)
         self._started = True
         self._last = None
-        return self.observer.observe()[0], self._info()
+        return self.sessions.observer.observe()[0], self._info(None)
 
     def step(self, action):
         if not self._started:
             raise ResetNeeded("call reset() before step()")
         if self.sim.done[0]:
             raise ResetNeeded("the episode is over (terminated); call reset() before step()")
-        recs = self._recommendations(action)
+        recs = self.sessions.recommendations(action, batched=False)
         self._last = outcome = self.sim.step(recs, self.np_random)
         terminated = bool(outcome.checkout[0] or outcome.abandoned[0])
         return (
-            self.observer.observe()[0],
+            self.sessions.observer.observe()[0],
             float(outcome.reward[0]),
             terminated,
             False,
@@ -161,8 +153,11 @@ class CartEnv(gym.Env):
 
     def action_masks(self) -> np.ndarray:
         """Boolean mask of recommendable items (not in the cart); tiled per slate position."""
-        mask = ~self.sim.in_cart[0]
-        return mask if self.slate_size == 1 else np.tile(mask, self.slate_size)
+        return self.sessions.action_masks()[0]
+
+    def oracle_view(self) -> OracleView:
+        """The shopper's true choice weights, for oracle reference policies only."""
+        return self.sim.oracle_view()
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -177,26 +172,5 @@ class CartEnv(gym.Env):
             line += f"; accepted {names[accepted]}" if accepted >= 0 else "; ignored"
         return line
 
-    def _recommendations(self, action) -> np.ndarray:
-        if not self.action_space.contains(action):
-            raise ValueError(
-                f"invalid action {action!r}: expected an element of {self.action_space}"
-            )
-        return np.asarray(action, dtype=np.int64).reshape(1, self.slate_size)
-
-    def _info(self, outcome: StepOutcome | None = None) -> dict[str, Any]:
-        sim = self.sim
-        info: dict[str, Any] = {
-            "cart_size": int(sim.cart_size[0]),
-            "cart_value": float(sim.cart_value[0]),
-        }
-        if outcome is not None:
-            info.update(
-                accepted=int(outcome.accepted[0]),
-                organic=int(outcome.organic[0]),
-                rec_revenue=float(outcome.rec_revenue[0]),
-                organic_revenue=float(outcome.organic_revenue[0]),
-                checkout=bool(outcome.checkout[0]),
-                abandoned=bool(outcome.abandoned[0]),
-            )
-        return info
+    def _info(self, outcome: StepOutcome | None) -> dict[str, Any]:
+        return {key: value[0].item() for key, value in self.sessions.info(outcome).items()}

@@ -20,6 +20,7 @@ def register_envs() -> None:
         gym.register(
             id=env_id,
             entry_point="cartgym.envs.cart_env:CartEnv",
+            vector_entry_point="cartgym.envs.vector_env:CartVectorEnv",
             kwargs=kwargs,
             max_episode_steps=MAX_EPISODE_STEPS,
         )

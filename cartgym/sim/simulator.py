@@ -26,6 +26,7 @@ import numpy as np
 
 from cartgym.calibrate.world import ShopperWorld
 from cartgym.sim.choice import ChoiceModel, sample_categorical
+from cartgym.sim.oracle import OracleView
 from cartgym.sim.population import Population
 
 REWARDS = ("revenue", "click", "basket_value")
@@ -196,11 +197,14 @@ class CartSimulator:
         return np.where(checkout, self.cart_value, 0.0)
 
     # ------------------------------------------------------------------ oracle
-    def accept_probabilities(self) -> np.ndarray:
-        """(B, M) probability that each item, recommended alone now, is accepted (oracle view)."""
-        w = self.weights.astype(np.float64)
-        boosted = w * self.boost
-        return boosted / (boosted + self.total[:, None] - w)
+    def oracle_view(self) -> OracleView:
+        """The shoppers' true choice weights (see :mod:`cartgym.sim.oracle`); a copy."""
+        return OracleView(
+            weights=self.weights.astype(np.float64),
+            total=self.total.copy(),
+            boost=float(self.boost),
+            line_values=self.line_values,
+        )
 
     # ------------------------------------------------------------------ internals
     def _add(self, rows: np.ndarray, items: np.ndarray) -> None:

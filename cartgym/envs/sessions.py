@@ -1,0 +1,93 @@
+"""What the single and the vector environment share: a simulator, its spaces and infos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from cartgym.calibrate.world import ShopperWorld
+from cartgym.envs.observation import Observer
+from cartgym.envs.worlds import resolve_world
+from cartgym.sim.simulator import CartSimulator, SimConfig, StepOutcome
+
+
+class CartSessions:
+    """B shopping sessions over one world, with the spaces of one session.
+
+    The keyword arguments are those of :class:`~cartgym.envs.cart_env.CartEnv`.
+    """
+
+    def __init__(
+        self,
+        n_sessions: int,
+        world: str | Path | ShopperWorld,
+        n_items: int | None,
+        slate_size: int,
+        reward: str,
+        salience: float,
+        patience_mean: float,
+        new_shopper_rate: float,
+        population: str,
+    ):
+        self.world = resolve_world(world, n_items)
+        m = self.world.n_items
+        if isinstance(slate_size, bool) or not isinstance(slate_size, (int, np.integer)):
+            raise ValueError(f"slate_size must be an int in [1, {m}], got {slate_size!r}")
+        if not 1 <= slate_size <= m:
+            raise ValueError(f"slate_size must be an int in [1, {m}], got {slate_size!r}")
+        config = SimConfig(
+            salience=salience,
+            patience_mean=patience_mean,
+            new_shopper_rate=new_shopper_rate,
+            population=population,
+            reward=reward,
+        )
+        self.sim = CartSimulator(self.world, n_sessions, config)
+        self.observer = Observer(self.sim)
+        self.layout = self.observer.layout
+        self.slate_size = int(slate_size)
+        self.observation_space = self.layout.space()
+        self.action_space: spaces.Space = (
+            spaces.Discrete(m) if slate_size == 1 else spaces.MultiDiscrete([m] * slate_size)
+        )
+
+    def recommendations(self, actions: Any, batched: bool) -> np.ndarray:
+        """(B, K) item indices from one action (``batched=False``) or a batch of actions.
+
+        Raises ValueError naming the action and the expected space otherwise.
+        """
+        b, k, m = self.sim.n_shoppers, self.slate_size, self.world.n_items
+        expected = f"{b} x " if batched else ""
+        expected += "an int in [0, %d)" % m if k == 1 else f"{k} ints in [0, {m})"
+        array = np.asarray(actions)
+        shape = ((b,) if k == 1 else (b, k)) if batched else (() if k == 1 else (k,))
+        if (
+            array.shape != shape
+            or array.dtype.kind not in "iu"
+            or (array.size and (array.min() < 0 or array.max() >= m))
+        ):
+            raise ValueError(f"invalid action {actions!r}: expected {expected}")
+        return array.astype(np.int64).reshape(b, k)
+
+    def action_masks(self) -> np.ndarray:
+        """(B, M) items not in each cart; (B, K * M) tiled per slate position for slates."""
+        mask = ~self.sim.in_cart
+        return mask if self.slate_size == 1 else np.tile(mask, (1, self.slate_size))
+
+    def info(self, outcome: StepOutcome | None) -> dict[str, np.ndarray]:
+        """Per-session arrays: cart size and value, and after a step what happened in it."""
+        sim = self.sim
+        info = {"cart_size": sim.cart_size.copy(), "cart_value": sim.cart_value.copy()}
+        if outcome is not None:
+            info.update(
+                accepted=outcome.accepted,
+                organic=outcome.organic,
+                rec_revenue=outcome.rec_revenue,
+                organic_revenue=outcome.organic_revenue,
+                checkout=outcome.checkout,
+                abandoned=outcome.abandoned,
+            )
+        return info

@@ -1,0 +1,117 @@
+"""CartVectorEnv: N shopping sessions stepped together by the same batched simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium.error import ResetNeeded
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from cartgym.calibrate.world import ShopperWorld
+from cartgym.envs.registration import MAX_EPISODE_STEPS
+from cartgym.envs.sessions import CartSessions
+from cartgym.envs.worlds import DEFAULT_WORLD
+from cartgym.sim.oracle import OracleView
+
+
+class CartVectorEnv(VectorEnv):
+    """``num_envs`` independent CartEnv sessions in one batch (no per-session Python loop).
+
+    The dynamics are those of :class:`~cartgym.envs.cart_env.CartEnv` (the same simulator
+    with B = ``num_envs``), with Gymnasium's next-step autoreset: the step that ends a
+    session returns its last observation, and the following step resets that session
+    (its action is ignored, its reward is 0). Sessions are truncated after
+    ``max_episode_steps``. ``info`` holds one array per key, with ``_key`` masks.
+
+    Make it with ``gymnasium.make_vec("CartRec-v0", num_envs=N,
+    vectorization_mode="vector_entry_point")``; the keyword arguments are CartEnv's.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        world: str | Path | ShopperWorld = DEFAULT_WORLD,
+        n_items: int | None = None,
+        slate_size: int = 1,
+        reward: str = "revenue",
+        salience: float = 2.0,
+        patience_mean: float = 10.0,
+        new_shopper_rate: float = 0.0,
+        population: str = "all",
+        max_episode_steps: int | None = MAX_EPISODE_STEPS,
+    ):
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
+        if max_episode_steps is not None and max_episode_steps < 1:
+            raise ValueError(f"max_episode_steps must be >= 1 or None, got {max_episode_steps!r}")
+        self.sessions = CartSessions(
+            int(num_envs), world, n_items, slate_size, reward, salience, patience_mean,
+            new_shopper_rate, population,
+        )
+        self.num_envs = int(num_envs)
+        self.world = self.sessions.world
+        self.sim = self.sessions.sim
+        self.layout = self.sessions.layout
+        self.max_episode_steps = max_episode_steps
+        self.single_observation_space = self.sessions.observation_space
+        self.single_action_space = self.sessions.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._obs = np.zeros((self.num_envs, self.layout.size), dtype=np.float32)
+        self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+        self._started = False
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self.sim.reset(self.np_random)
+        self._needs_reset[:] = False
+        self._started = True
+        return self.sessions.observer.observe(self._obs).copy(), self._with_masks(
+            self.sessions.info(None)
+        )
+
+    def step(self, actions):
+        if not self._started:
+            raise ResetNeeded("call reset() before step()")
+        recs = self.sessions.recommendations(actions, batched=True)
+        restart = np.flatnonzero(self._needs_reset)
+        sim = self.sim
+        sim.done[restart] = True  # truncated sessions are over too
+        if len(restart) < self.num_envs:
+            outcome = sim.step(recs, self.np_random)
+            reward = outcome.reward.copy()
+            terminated = outcome.checkout | outcome.abandoned
+        else:  # every session restarts: nothing to step (keeps N = 1 in step with CartEnv)
+            outcome, reward = None, np.zeros(self.num_envs)
+            terminated = np.zeros(self.num_envs, dtype=bool)
+        info = self.sessions.info(outcome)
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        if self.max_episode_steps is not None:
+            truncated = ~terminated & ~sim.done & (sim.steps >= self.max_episode_steps)
+        if len(restart):
+            sim.reset(self.np_random, restart)
+            reward[restart] = 0.0
+            terminated[restart] = truncated[restart] = False
+        self._needs_reset = terminated | truncated
+        obs = self.sessions.observer.observe(self._obs).copy()
+        if len(restart):  # a restarted session reports its fresh cart
+            info["cart_size"][restart] = sim.cart_size[restart]
+            info["cart_value"][restart] = sim.cart_value[restart]
+        return obs, reward, terminated, truncated, self._with_masks(info)
+
+    def action_masks(self) -> np.ndarray:
+        """(N, M) items not in each cart; (N, K * M) for slates (sb3-contrib's layout)."""
+        return self.sessions.action_masks()
+
+    def oracle_view(self) -> OracleView:
+        """Every shopper's true choice weights, for oracle reference policies only."""
+        return self.sim.oracle_view()
+
+    def _with_masks(self, info: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        every = np.ones(self.num_envs, dtype=bool)
+        return {**info, **{f"_{key}": every for key in info}}
