@@ -92,7 +92,8 @@ class CartVectorEnv(VectorEnv):
         info = self.sessions.info(outcome)
         truncated = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
-            truncated = ~terminated & ~sim.done & (sim.steps >= self.max_episode_steps)
+            # as gymnasium's TimeLimit: the step that reaches the limit is truncated
+            truncated = (sim.steps >= self.max_episode_steps) & ~self._needs_reset
         if len(restart):
             sim.reset(self.np_random, restart)
             reward[restart] = 0.0
