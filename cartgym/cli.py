@@ -84,14 +84,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _fit(args: argparse.Namespace) -> None:
     from cartgym.calibrate import FitConfig, fit
-    from cartgym.data import load_online_retail, load_transactions
+    from cartgym.data import load_online_retail, load_transactions, online_retail_item_names
 
     output = Path(args.output)
     if not output.parent.exists():
         raise UserError(f"output folder {output.parent} does not exist")
     started = time.perf_counter()
+    names = None
     if args.source in BUNDLED_SOURCES:
         transactions = load_online_retail(strict=args.strict)
+        names = online_retail_item_names()
     else:
         missing = [f"--{c}-col" for c in ("user", "basket", "item") if not getattr(args, f"{c}_col")]
         if missing:
@@ -115,7 +117,7 @@ def _fit(args: argparse.Namespace) -> None:
         settings["n_items"] = args.n_items
     if args.factors:
         settings["factors"] = args.factors
-    world = fit(transactions, FitConfig.from_dict(settings))
+    world = fit(transactions, FitConfig.from_dict(settings), item_names=names)
     world.save(output)
     print(world.summary())
     print(f"wrote {output} in {time.perf_counter() - started:.1f} s")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -138,15 +137,16 @@ def fit(
     config: FitConfig | None = None,
     *,
     source: str | None = None,
+    item_names: pd.Series | None = None,
 ) -> ShopperWorld:
     """Fit every parameter of a shopper world from logged baskets.
 
     Estimators: catalogue statistics by counting; tastes and item embeddings by implicit ALS;
     complements and substitutes by shrunk PMI; choice coefficients by maximum likelihood on
-    the within-basket choices (see :mod:`cartgym.calibrate.choice_fit`).
+    the within-basket choices (see :mod:`cartgym.calibrate.choice_fit`). ``item_names``
+    maps item ids to display names (default: the ids).
     """
     config = config or FitConfig()
-    started = time.perf_counter()
     report: dict[str, Any] = {}
     if isinstance(transactions, Transactions):
         table = transactions.table
@@ -228,10 +228,9 @@ def fit(
         f"dropped_below_{config.min_session_size}_items": int((~seeds).sum()),
     }
     report["config"] = asdict(config)
-    report["fit_seconds"] = round(time.perf_counter() - started, 3)
     return ShopperWorld(
         item_ids=item_ids.astype(str),
-        item_names=item_ids.astype(str),
+        item_names=_names(item_ids, item_names),
         prices=prices,
         quantities=quantities,
         popularity=parts.popularity,
@@ -254,6 +253,13 @@ def fit(
         coefficients=ChoiceCoefficients(**variants["full"]["coefficients"]),
         meta={"source": source or "<DataFrame>", "report": report},
     )
+
+
+def _names(item_ids: np.ndarray, names: pd.Series | None) -> np.ndarray:
+    if names is None:
+        return item_ids.astype(str)
+    found = pd.Series(names).reindex(item_ids)
+    return found.fillna(pd.Series(item_ids, index=item_ids)).to_numpy(str)
 
 
 def _per_item(grouped, column: str, how: str, item_ids: np.ndarray, default: float) -> np.ndarray:

@@ -1,0 +1,37 @@
+# The targets CI runs (.ci/run calls `make test`). Each sets up .venv on first use.
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-all lint docs world clean
+
+$(STAMP): setup.cfg pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# the CPU build of torch 2.13.0 first: the [agents] range (torch>=2.3,<3) then keeps it
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[agents,bench,dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)  ## the main job: a short demo on the bundled real data
+	$(BIN)/cartgym demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+
+test: lint docs  ## the whole test suite, CI-sized (long runs are marked slow)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-all: lint docs  ## everything, including training to convergence and big benchmarks
+	$(BIN)/python -m pytest -q
+
+world: $(STAMP)  ## regenerate the bundled default world bit for bit
+	$(BIN)/cartgym fit online_retail -o cartgym/worlds/online_retail.npz
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,71 @@
+"""A contextual feature map: d features for every (shopper, item) pair, built in batch.
+
+``ItemFeatures(world)(obs)`` -> (B, M, 5) float64 with, for item i and the shopper of row b:
+
+==============  =================================================================
+``bias``        1
+``co_purchase`` mean shrunk PMI between item i and the items in the cart (the world's
+                published co-purchase matrix ``world.complement``; 0 for an empty cart)
+``history``     the shopper's logged purchases of item i (the observation's history block)
+``popularity``  the item's log basket share, standardised over the catalogue
+``log_price``   the item's log unit price, standardised over the catalogue
+==============  =================================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from cartgym.calibrate.world import ShopperWorld
+from cartgym.envs.observation import ObservationLayout
+
+FEATURES = ("bias", "co_purchase", "history", "popularity", "log_price")
+
+
+def cart_rows(matrix: np.ndarray | sp.spmatrix, cart: np.ndarray, how: str = "sum") -> np.ndarray:
+    """(B, M) sum (or max) over each row's cart items j of ``matrix[j]``; 0 for empty carts.
+
+    Only the rows of the items in the carts are read, so the cost grows with cart sizes,
+    not with M squared.
+    """
+    b, m = cart.shape[0], matrix.shape[1]
+    out = np.zeros((b, m))
+    rows, items = np.nonzero(cart)
+    if len(rows) == 0:
+        return out
+    block = matrix[items]
+    block = block.toarray() if sp.issparse(block) else np.asarray(block)
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    reduce = np.add if how == "sum" else np.maximum
+    out[rows[starts]] = reduce.reduceat(block, starts, axis=0)
+    return out
+
+
+class ItemFeatures:
+    """The feature map described in the module docstring, for one world and layout."""
+
+    names = FEATURES
+
+    def __init__(self, world: ShopperWorld, layout: ObservationLayout):
+        self.layout = layout
+        self.complement = world.complement.tocsr()
+        static = np.stack([world.popularity, np.log(world.prices)], axis=1).astype(np.float64)
+        std = static.std(axis=0)
+        self.static = (static - static.mean(axis=0)) / np.where(std > 0, std, 1.0)
+
+    @property
+    def dim(self) -> int:
+        return len(FEATURES)
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        """(B, M, d) features of every item for (B, D) observations."""
+        cart = obs[:, self.layout.cart] > 0.5
+        size = np.maximum(cart.sum(axis=1, keepdims=True), 1)
+        b, m = cart.shape
+        out = np.empty((b, m, self.dim))
+        out[..., 0] = 1.0
+        out[..., 1] = cart_rows(self.complement, cart) / size
+        out[..., 2] = obs[:, self.layout.history]
+        out[..., 3:] = self.static[None]
+        return out

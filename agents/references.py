@@ -1,0 +1,135 @@
+"""Reference policies that bound every score: random (the floor) and oracle-myopic (the ceiling).
+
+normalised score = (agent - random) / (oracle-myopic - random): 0 is random, 1 is the best
+policy that looks one step ahead with the shopper's true hidden state; above 1 means the
+agent found value in planning ahead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cartgym.sim.oracle import OracleView
+
+from .base import Agent, Env
+from .ranking import first_occurrence, top_k
+
+OBJECTIVES = ("revenue", "click")
+
+
+def normalised_score(
+    agent: np.ndarray | float, random: np.ndarray | float, oracle: np.ndarray | float
+):
+    """(agent - random) / (oracle - random), elementwise; NaN where oracle equals random."""
+    agent, random, oracle = (np.asarray(x, dtype=np.float64) for x in (agent, random, oracle))
+    span = oracle - random
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(span != 0, (agent - random) / np.where(span != 0, span, 1.0), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+class RandomAgent(Agent):
+    """A uniformly random item (or slate of distinct items) among those not in the cart.
+
+    Random in both modes: ``deterministic=True`` changes nothing, since a random policy
+    has nothing else to play; the agent's ``seed`` makes it repeatable.
+    """
+
+    def scores(self, obs: np.ndarray, explore: bool = False) -> np.ndarray:
+        return self.rng.random((len(obs), self.n_items))
+
+    def select(self, obs: np.ndarray, allowed: np.ndarray, deterministic: bool) -> np.ndarray:
+        return top_k(self.scores(obs), allowed, self.slate_size)
+
+
+class OracleMyopicAgent(Agent):
+    """Maximises the expected immediate reward with the simulator's true shopper state.
+
+    **A reference, not a deployable agent.** It reads ``env.unwrapped.oracle_view()``
+    (:class:`~cartgym.sim.oracle.OracleView`: every shopper's true choice weights, which hold
+    their hidden taste) at each call, so ``predict(obs)`` must be given the current
+    observation of the environment it was built with (the single env, or the vector env
+    for a batch of its N observations).
+
+    One item: argmax of ``expected_revenue()`` (``objective="revenue"``) or of
+    ``accept_probabilities()`` (``"click"``). A slate of K: the exact best assortment of at
+    most K items under the shopper's multinomial logit, found by Dinkelbach's iteration on
+    the ratio R(S) = sum_S boost w_a r_a / (Z + (boost - 1) W_S): with lambda the current
+    revenue, the next slate is the (at most K) items with the largest positive
+    boost w_a r_a - lambda (boost - 1) w_a; the iteration stops when lambda stops rising,
+    which is optimal. If fewer than K items add revenue, the slate repeats its best item
+    (a repeated item is shown once), as showing a low-value item would lower the expected
+    revenue. ``objective=None`` follows the environment's reward (``"basket_value"`` is
+    served as ``"revenue"``: the line value of an accepted item is what it adds).
+    """
+
+    def __init__(self, env: Env, *, objective: str | None = None, seed: int | None = None):
+        super().__init__(env, seed=seed)
+        core = env.unwrapped
+        if not callable(getattr(core, "oracle_view", None)):
+            raise ValueError("OracleMyopicAgent needs an environment with oracle_view()")
+        if objective is not None and objective not in OBJECTIVES:
+            raise ValueError(f"objective must be None or one of {OBJECTIVES}, got {objective!r}")
+        self.env = env
+        self.objective = objective
+        sim_config = getattr(getattr(core, "sim", None), "config", None)
+        env_reward = getattr(sim_config, "reward", "revenue")
+        self._target = objective or ("click" if env_reward == "click" else "revenue")
+
+    def view(self, n_rows: int) -> OracleView:
+        view = self.env.unwrapped.oracle_view()
+        if len(view.total) != n_rows:
+            raise ValueError(
+                f"the oracle sees {len(view.total)} shoppers in its environment but was given "
+                f"{n_rows} observations; pass that environment's current observations"
+            )
+        return view
+
+    def values(self, view: OracleView) -> np.ndarray:
+        """(M,) revenue of each item when accepted: line values, or 1 for clicks."""
+        if self._target == "click":
+            return np.ones_like(view.line_values)
+        return view.line_values
+
+    def scores(self, obs: np.ndarray, explore: bool = False) -> np.ndarray:
+        view = self.view(len(obs))
+        return view.accept_probabilities() * self.values(view)
+
+    def select(self, obs: np.ndarray, allowed: np.ndarray, deterministic: bool) -> np.ndarray:
+        if self.slate_size == 1:
+            return super().select(obs, allowed, deterministic)
+        view = self.view(len(obs))
+        return best_assortment(view, self.values(view), allowed, self.slate_size)
+
+
+def best_assortment(
+    view: OracleView, values: np.ndarray, allowed: np.ndarray, k: int, max_iter: int = 50
+) -> np.ndarray:
+    """(B, k) slates of at most k distinct allowed items maximising expected revenue (exact).
+
+    Dinkelbach's iteration (see :class:`OracleMyopicAgent`); rows with fewer than k useful
+    items repeat their best one.
+    """
+    w = np.where(allowed, view.weights, 0.0)
+    gain = view.boost * w * values  # numerator terms
+    cost = (view.boost - 1.0) * w  # denominator terms, beside the total Z
+    lam = np.zeros((len(w), 1))
+    for _ in range(max_iter):
+        terms = gain - lam * cost
+        slate = top_k(terms, allowed, k)
+        useful = np.take_along_axis(terms, slate, axis=1) > 0
+        useful[:, 0] = True
+        slate = np.where(useful, slate, slate[:, :1])
+        new = _revenue(view, gain, cost, slate)[:, None]
+        if np.all(new <= lam * (1 + 1e-12)):
+            break
+        lam = np.maximum(lam, new)
+    return slate
+
+
+def _revenue(view: OracleView, gain: np.ndarray, cost: np.ndarray, slate: np.ndarray) -> np.ndarray:
+    """(B,) expected revenue of slates (repeated items count once)."""
+    once = first_occurrence(slate)
+    g = (np.take_along_axis(gain, slate, axis=1) * once).sum(axis=1)
+    c = (np.take_along_axis(cost, slate, axis=1) * once).sum(axis=1)
+    return g / (view.total + c)
