@@ -33,8 +33,10 @@ class Args:
 
 
 def main(args: Args) -> None:
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"{os.cpu_count()} cpus, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, "
+        f"{os.cpu_count()} cpus, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+    )
     times, load_times = [], []
     for _ in range(args.repeats):
         started = time.perf_counter()
@@ -43,19 +45,23 @@ def main(args: Args) -> None:
         world = fit(transactions, FitConfig(seed=args.seed), item_names=online_retail_item_names())
         times.append(time.perf_counter() - started)
         load_times.append(loaded - started)
-    print(f"\nfit default world from raw bundled data: median {statistics.median(times):.1f} s "
-          f"over {args.repeats} runs (load+clean median {statistics.median(load_times):.1f} s; "
-          f"runs: {', '.join(f'{t:.1f}' for t in times)})")
+    print(
+        f"\nfit default world from raw bundled data: median {statistics.median(times):.1f} s "
+        f"over {args.repeats} runs (load+clean median {statistics.median(load_times):.1f} s; "
+        f"runs: {', '.join(f'{t:.1f}' for t in times)})"
+    )
     print(world.summary())
 
     train, test = temporal_split(transactions)
     heldout_world = fit(train, FitConfig(seed=args.seed))
     result = heldout_log_likelihood(heldout_world, test, seed=args.seed)
     per_choice = result["per_choice"]
-    print(f"\nheld-out log-likelihood per choice, last month held out "
-          f"({result['choices']} choices in {result['baskets']} baskets; "
-          f"{result['baskets_of_unknown_users']} baskets of users unseen in training; "
-          f"{result['lines_outside_catalogue']} lines outside the catalogue left out):")
+    print(
+        f"\nheld-out log-likelihood per choice, last month held out "
+        f"({result['choices']} choices in {result['baskets']} baskets; "
+        f"{result['baskets_of_unknown_users']} baskets of users unseen in training; "
+        f"{result['lines_outside_catalogue']} lines outside the catalogue left out):"
+    )
     print(f"  {'model':<18}{'log-lik/choice':>16}{'vs full':>10}{'perplexity':>12}")
     for name, value in sorted(per_choice.items(), key=lambda item: -item[1]):
         gap = value - per_choice["full"]

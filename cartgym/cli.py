@@ -95,7 +95,9 @@ def _fit(args: argparse.Namespace) -> None:
         transactions = load_online_retail(strict=args.strict)
         names = online_retail_item_names()
     else:
-        missing = [f"--{c}-col" for c in ("user", "basket", "item") if not getattr(args, f"{c}_col")]
+        missing = [
+            f"--{c}-col" for c in ("user", "basket", "item") if not getattr(args, f"{c}_col")
+        ]
         if missing:
             raise UserError(f"fitting {args.source} needs {', '.join(missing)}")
         transactions = load_transactions(
@@ -144,8 +146,7 @@ def _demo(args: argparse.Namespace) -> None:
         raise UserError(f"unknown environment id {args.env!r}")
     world = resolve_world(args.world)
     print(world.summary())
-    print(f"\n{args.sessions} sessions per policy on {args.env}, seed {args.seed}; "
-          "mean [95% CI]:")
+    print(f"\n{args.sessions} sessions per policy on {args.env}, seed {args.seed}; mean [95% CI]:")
     table = run_demo(args.env, args.sessions, args.seed, world=args.world)
     print(table.to_string())
 

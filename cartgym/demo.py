@@ -8,6 +8,7 @@ uniform item not in the cart), ``popular`` (the most-bought item not in the cart
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -17,13 +18,13 @@ from cartgym.metrics import Policy, run_sessions, summarize
 
 
 def demo_policies(env: gym.Env) -> dict[str, Policy]:
-    core = env.unwrapped
+    core: Any = env.unwrapped
     popularity = core.world.popularity
     layout = core.layout
 
     def random(obs: np.ndarray, env: gym.Env) -> int:
-        allowed = np.flatnonzero(env.unwrapped.action_masks())
-        return int(env.unwrapped.np_random.choice(allowed))
+        allowed = np.flatnonzero(core.action_masks())
+        return int(core.np_random.choice(allowed))
 
     def popular(obs: np.ndarray, env: gym.Env) -> int:
         return int(np.where(obs[layout.cart] > 0, -np.inf, popularity).argmax())

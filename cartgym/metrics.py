@@ -49,7 +49,7 @@ def run_sessions(env: gym.Env, policy: Policy, n_sessions: int, seed: int) -> pd
         row = dict.fromkeys(SESSION_COLUMNS, 0.0)
         while True:
             obs, reward, terminated, truncated, info = env.step(policy(obs, env))
-            row["revenue"] += reward
+            row["revenue"] += float(reward)
             row["recommendations"] += 1
             row["accepted"] += info["accepted"] >= 0
             if terminated or truncated:

@@ -74,33 +74,110 @@ def parameters_page() -> str:
     full = report["choice_models"]["full"]
     config = report["config"]
     rows = [
-        ("catalogue", f"{world.n_items} items", "named", "`FitConfig.n_items`: the most-bought items, by baskets holding them"),
-        ("prices", f"median {np.median(world.prices):.2f}", "fitted", "median unit price of the item's lines"),
-        ("quantities", f"median {np.median(world.quantities):.0f}", "fitted", "median quantity per basket line; revenue of an accepted item = price x quantity"),
-        ("popularity", f"{world.popularity.min():.2f} .. {world.popularity.max():.2f}", "fitted", "log of the add-one smoothed share of baskets holding the item"),
-        ("item embeddings, tastes", f"{world.n_factors} factors, {world.n_users} users", "fitted", f"implicit ALS (Hu, Koren & Volinsky 2008), regularization {config['als_regularization']}, alpha {config['als_alpha']}, {config['als_iterations']} iterations (named)"),
-        ("purchase history", f"{world.history.nnz} user-item pairs", "fitted", "log1p of the number of the user's baskets holding the item"),
-        ("complements / substitutes", f"{world.complement.nnz} pairs", "fitted", f"shrunk PMI, {config['complement_shrinkage']} pseudo-baskets at lift one, top {config['complement_top_k']} partners per item (named)"),
+        (
+            "catalogue",
+            f"{world.n_items} items",
+            "named",
+            "`FitConfig.n_items`: the most-bought items, by baskets holding them",
+        ),
+        (
+            "prices",
+            f"median {np.median(world.prices):.2f}",
+            "fitted",
+            "median unit price of the item's lines",
+        ),
+        (
+            "quantities",
+            f"median {np.median(world.quantities):.0f}",
+            "fitted",
+            "median quantity per basket line; revenue of an accepted item = price x quantity",
+        ),
+        (
+            "popularity",
+            f"{world.popularity.min():.2f} .. {world.popularity.max():.2f}",
+            "fitted",
+            "log of the add-one smoothed share of baskets holding the item",
+        ),
+        (
+            "item embeddings, tastes",
+            f"{world.n_factors} factors, {world.n_users} users",
+            "fitted",
+            f"implicit ALS (Hu, Koren & Volinsky 2008), regularization {config['als_regularization']}, alpha {config['als_alpha']}, {config['als_iterations']} iterations (named)",
+        ),
+        (
+            "purchase history",
+            f"{world.history.nnz} user-item pairs",
+            "fitted",
+            "log1p of the number of the user's baskets holding the item",
+        ),
+        (
+            "complements / substitutes",
+            f"{world.complement.nnz} pairs",
+            "fitted",
+            f"shrunk PMI, {config['complement_shrinkage']} pseudo-baskets at lift one, top {config['complement_top_k']} partners per item (named)",
+        ),
     ]
     for name in ("taste", "history", "popularity", "complement", "log_price"):
-        rows.append((
-            f"choice weight: {name}",
-            f"{full['coefficients'][name]:+.3f} (s.e. {full['standard_errors'][name]:.3f})",
-            "fitted",
-            f"conditional-logit maximum likelihood, {full['events']} logged choices x {full['alternatives']} alternatives, leave-basket-out tastes and complements",
-        ))
+        rows.append(
+            (
+                f"choice weight: {name}",
+                f"{full['coefficients'][name]:+.3f} (s.e. {full['standard_errors'][name]:.3f})",
+                "fitted",
+                f"conditional-logit maximum likelihood, {full['events']} logged choices x {full['alternatives']} alternatives, leave-basket-out tastes and complements",
+            )
+        )
     rows += [
-        ("session seeds", f"{len(world.session_sizes)} logged baskets", "fitted", f"each logged basket with >= {config['min_session_size']} catalogue items gives a (user, intended basket size)"),
-        ("new-shopper tastes", f"Gaussian, {world.n_factors} dims", "fitted", "maximum-likelihood mean and covariance of the users' tastes"),
-        ("basket value scale", f"max {world.spend_quantiles[-1]:.0f}", "fitted", "empirical quantiles of basket value; scales the cart-value observation"),
+        (
+            "session seeds",
+            f"{len(world.session_sizes)} logged baskets",
+            "fitted",
+            f"each logged basket with >= {config['min_session_size']} catalogue items gives a (user, intended basket size)",
+        ),
+        (
+            "new-shopper tastes",
+            f"Gaussian, {world.n_factors} dims",
+            "fitted",
+            "maximum-likelihood mean and covariance of the users' tastes",
+        ),
+        (
+            "basket value scale",
+            f"max {world.spend_quantiles[-1]:.0f}",
+            "fitted",
+            "empirical quantiles of basket value; scales the cart-value observation",
+        ),
     ]
     sim_defaults = {f.name: f.default for f in fields(SimConfig)}
     rows += [
-        ("salience", f"{sim_defaults['salience']}", "named", "log-odds bonus of a recommended item (`salience`)"),
-        ("patience", f"geometric, mean {sim_defaults['patience_mean']}", "named", "ignored recommendations tolerated before abandoning (`patience_mean`)"),
-        ("new shoppers", f"{sim_defaults['new_shopper_rate']}", "named", "share of shoppers with no history (`new_shopper_rate`)"),
-        ("evaluation shoppers", f"1 in {EVAL_SHARE}", "named", "users with crc32(id) % 5 == 0 form the `population=\"eval\"` group"),
-        ("episode limit", f"{MAX_EPISODE_STEPS} steps", "named", "`max_episode_steps` of the registered ids"),
+        (
+            "salience",
+            f"{sim_defaults['salience']}",
+            "named",
+            "log-odds bonus of a recommended item (`salience`)",
+        ),
+        (
+            "patience",
+            f"geometric, mean {sim_defaults['patience_mean']}",
+            "named",
+            "ignored recommendations tolerated before abandoning (`patience_mean`)",
+        ),
+        (
+            "new shoppers",
+            f"{sim_defaults['new_shopper_rate']}",
+            "named",
+            "share of shoppers with no history (`new_shopper_rate`)",
+        ),
+        (
+            "evaluation shoppers",
+            f"1 in {EVAL_SHARE}",
+            "named",
+            'users with crc32(id) % 5 == 0 form the `population="eval"` group',
+        ),
+        (
+            "episode limit",
+            f"{MAX_EPISODE_STEPS} steps",
+            "named",
+            "`max_episode_steps` of the registered ids",
+        ),
         ("first item", "organic", "fitted", "drawn from the choice model with an empty cart"),
     ]
     fit_defaults = {f.name: f.default for f in fields(FitConfig)}
@@ -118,7 +195,11 @@ def parameters_page() -> str:
         "|---|---|---|---|",
     ]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
-    lines += ["", "`FitConfig` defaults: " + ", ".join(f"`{k}={v!r}`" for k, v in fit_defaults.items()), ""]
+    lines += [
+        "",
+        "`FitConfig` defaults: " + ", ".join(f"`{k}={v!r}`" for k, v in fit_defaults.items()),
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -16,19 +16,42 @@ def transactions_csv(tmp_path_factory):
     table = table[table["basket_id"].isin(table["basket_id"].unique()[:1500])]
     path = tmp_path_factory.mktemp("cli") / "tx.csv"
     table.rename(
-        columns={"user_id": "CustomerID", "basket_id": "InvoiceNo", "item_id": "StockCode",
-                 "price": "UnitPrice", "quantity": "Quantity", "timestamp": "InvoiceDate"}
+        columns={
+            "user_id": "CustomerID",
+            "basket_id": "InvoiceNo",
+            "item_id": "StockCode",
+            "price": "UnitPrice",
+            "quantity": "Quantity",
+            "timestamp": "InvoiceDate",
+        }
     ).to_csv(path, index=False)
     return path
 
 
 def test_fit_then_make_env(transactions_csv, tmp_path, capsys):
     out = tmp_path / "world.npz"
-    code = main([
-        "fit", str(transactions_csv), "--user-col", "CustomerID", "--basket-col", "InvoiceNo",
-        "--item-col", "StockCode", "--price-col", "UnitPrice", "--quantity-col", "Quantity",
-        "--timestamp-col", "InvoiceDate", "--n-items", "80", "-o", str(out),
-    ])
+    code = main(
+        [
+            "fit",
+            str(transactions_csv),
+            "--user-col",
+            "CustomerID",
+            "--basket-col",
+            "InvoiceNo",
+            "--item-col",
+            "StockCode",
+            "--price-col",
+            "UnitPrice",
+            "--quantity-col",
+            "Quantity",
+            "--timestamp-col",
+            "InvoiceDate",
+            "--n-items",
+            "80",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0 and out.exists()
     assert "rows in" in capsys.readouterr().out
     import gymnasium as gym
@@ -44,8 +67,21 @@ def test_fit_then_make_env(transactions_csv, tmp_path, capsys):
     "argv, message",
     [
         (["fit", "missing.csv", "-o", "w.npz"], "needs --user-col"),
-        (["fit", "missing.csv", "--user-col", "a", "--basket-col", "b", "--item-col", "c",
-          "-o", "w.npz"], "not found"),
+        (
+            [
+                "fit",
+                "missing.csv",
+                "--user-col",
+                "a",
+                "--basket-col",
+                "b",
+                "--item-col",
+                "c",
+                "-o",
+                "w.npz",
+            ],
+            "not found",
+        ),
         (["fit", "online_retail", "-o", "/no/such/folder/w.npz"], "does not exist"),
         (["info", "nowhere.npz"], "no such world file"),
         (["demo", "--env", "Nope-v0"], "unknown environment id"),
@@ -58,10 +94,20 @@ def test_user_errors_exit_2_with_one_line(argv, message, capsys):
 
 
 def test_bad_column_names_point_at_the_column(transactions_csv, tmp_path, capsys):
-    code = main([
-        "fit", str(transactions_csv), "--user-col", "Customer", "--basket-col", "InvoiceNo",
-        "--item-col", "StockCode", "-o", str(tmp_path / "w.npz"),
-    ])
+    code = main(
+        [
+            "fit",
+            str(transactions_csv),
+            "--user-col",
+            "Customer",
+            "--basket-col",
+            "InvoiceNo",
+            "--item-col",
+            "StockCode",
+            "-o",
+            str(tmp_path / "w.npz"),
+        ]
+    )
     assert code == 2
     assert "Customer" in capsys.readouterr().err
 
@@ -76,7 +122,9 @@ def test_argparse_errors_exit_2():
 def test_console_script_demo_runs():
     result = subprocess.run(
         [sys.executable, "-m", "cartgym.cli", "demo", "--sessions", "20"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "revenue_per_session" in result.stdout and "repeat" in result.stdout
 

@@ -170,7 +170,8 @@ def fit_conditional_logit(features: np.ndarray, max_iter: int = 50, tol: float =
     beta = np.zeros(x.shape[2])
     loglik = _loglik(x, beta)[0]
     iterations = 0
-    for iterations in range(1, max_iter + 1):
+    for _ in range(max_iter):
+        iterations += 1
         _, gradient, hessian = _loglik(x, beta, derivatives=True)
         step = np.linalg.solve(hessian, gradient)
         scale = 1.0

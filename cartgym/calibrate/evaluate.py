@@ -59,10 +59,12 @@ def heldout_log_likelihood(
 
     carts = cart_prefix_sums(sequence, one_hot)
     comps = cart_prefix_sums(sequence, lambda span: complement[sequence.items[span]])
-    for (span, in_cart), (_, comp_sum) in zip(carts, comps):
+    for (span, in_cart), (_, comp_sum) in zip(carts, comps, strict=True):
         users = log.users[sequence.basket[span]]
         known = users >= 0
-        tastes = np.where(known[:, None], world.user_factors[np.maximum(users, 0)], world.taste_mean)
+        tastes = np.where(
+            known[:, None], world.user_factors[np.maximum(users, 0)], world.taste_mean
+        )
         history = world.history[np.maximum(users, 0)].toarray() * known[:, None]
         available = in_cart < 0.5
         size = sequence.position[span]

@@ -34,7 +34,7 @@ MODEL_VARIANTS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class FitConfig:
-    """Settings of :func:`fit`. Each is a named assumption with its default (see docs/calibration.md).
+    """Settings of :func:`fit`, each a named assumption with a default (docs/parameters.md).
 
     n_items: catalogue size, the most-bought items (None: every item).
     factors, als_regularization, als_alpha, als_iterations: implicit ALS (Hu et al. 2008).
@@ -75,7 +75,9 @@ class FitConfig:
         if self.n_items is not None and self.n_items < 2:
             raise ValueError(f"FitConfig.n_items must be >= 2 or None, got {self.n_items!r}")
         if self.min_session_size < 2:
-            raise ValueError(f"FitConfig.min_session_size must be >= 2, got {self.min_session_size}")
+            raise ValueError(
+                f"FitConfig.min_session_size must be >= 2, got {self.min_session_size}"
+            )
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> FitConfig:
@@ -123,7 +125,6 @@ class BasketLog:
         line_value = _line_values(lines)
         values = np.bincount(row, weights=line_value, minlength=len(baskets))
         return cls(items.tocsr(), users.astype(np.int64), ranks, values), user_ids
-
 
 
 def _line_values(lines: pd.DataFrame) -> np.ndarray:
@@ -185,7 +186,9 @@ def fit(
     quantities = _per_item(by_item, "quantity", "median", item_ids, default=1.0)
     if "category" in lines:
         top = by_item["category"].agg(lambda c: c.value_counts().index[0])
-        category_names, categories = np.unique(top.reindex(item_ids).to_numpy(str), return_inverse=True)
+        category_names, categories = np.unique(
+            top.reindex(item_ids).to_numpy(str), return_inverse=True
+        )
     else:
         category_names, categories = np.array(["all"]), np.zeros(n_items, dtype=np.int64)
 
@@ -194,8 +197,12 @@ def fit(
     # Choice coefficients: conditional logit on the logged choices, each scored with its
     # user's taste re-fitted without that basket.
     tastes = leave_basket_out_tastes(
-        parts.counts, log.items, log.users, parts.item_factors,
-        regularization=config.als_regularization, alpha=config.als_alpha,
+        parts.counts,
+        log.items,
+        log.users,
+        parts.item_factors,
+        regularization=config.als_regularization,
+        alpha=config.als_alpha,
     )
     inputs = ChoiceFeatures(
         tastes, parts.item_factors, parts.popularity, np.log(prices), _purchase_index(log, n_items)

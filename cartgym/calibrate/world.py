@@ -58,7 +58,8 @@ class ShopperWorld:
                 ``categories`` (index into ``category_names``), ``item_factors`` (M x d).
     Users:      ``user_ids``, ``user_factors`` (N x d), ``history`` (N x M sparse,
                 log1p of the number of logged baskets holding the item).
-    Pairs:      ``complement`` (M x M sparse, symmetric shrunk PMI; > 0 complements, < 0 substitutes).
+    Pairs:      ``complement`` (M x M sparse, symmetric shrunk PMI; > 0 complements,
+                < 0 substitutes).
     Sessions:   ``session_users`` and ``session_sizes``: one entry per logged basket, the user and
                 the number of catalogue items; a simulated session replays a logged (user, size).
     Population: ``taste_mean``, ``taste_cov``: Gaussian over tastes, for shoppers with no history.
@@ -87,6 +88,10 @@ class ShopperWorld:
 
     def __post_init__(self) -> None:
         _check_shapes(self)
+        for name in _SPARSE:
+            # canonical CSR (sorted, no duplicates) up front: scipy would otherwise sort the
+            # indices in place at the first row lookup and change the fingerprint
+            getattr(self, name).sum_duplicates()
 
     @property
     def n_items(self) -> int:

@@ -115,8 +115,15 @@ class CartEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
         self.sessions = CartSessions(
-            1, world, n_items, slate_size, reward, salience, patience_mean,
-            new_shopper_rate, population,
+            1,
+            world,
+            n_items,
+            slate_size,
+            reward,
+            salience,
+            patience_mean,
+            new_shopper_rate,
+            population,
         )
         self.world = self.sessions.world
         self.sim = self.sessions.sim

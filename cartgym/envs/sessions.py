@@ -61,7 +61,7 @@ class CartSessions:
         """
         b, k, m = self.sim.n_shoppers, self.slate_size, self.world.n_items
         expected = f"{b} x " if batched else ""
-        expected += "an int in [0, %d)" % m if k == 1 else f"{k} ints in [0, {m})"
+        expected += f"an int in [0, {m})" if k == 1 else f"{k} ints in [0, {m})"
         array = np.asarray(actions)
         shape = ((b,) if k == 1 else (b, k)) if batched else (() if k == 1 else (k,))
         if (

@@ -45,13 +45,24 @@ class CartVectorEnv(VectorEnv):
         population: str = "all",
         max_episode_steps: int | None = MAX_EPISODE_STEPS,
     ):
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        if (
+            isinstance(num_envs, bool)
+            or not isinstance(num_envs, (int, np.integer))
+            or num_envs < 1
+        ):
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError(f"max_episode_steps must be >= 1 or None, got {max_episode_steps!r}")
         self.sessions = CartSessions(
-            int(num_envs), world, n_items, slate_size, reward, salience, patience_mean,
-            new_shopper_rate, population,
+            int(num_envs),
+            world,
+            n_items,
+            slate_size,
+            reward,
+            salience,
+            patience_mean,
+            new_shopper_rate,
+            population,
         )
         self.num_envs = int(num_envs)
         self.world = self.sessions.world

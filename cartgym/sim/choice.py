@@ -25,7 +25,7 @@ class ChoiceModel:
         self.taste_weight = np.float32(c.taste)
         self.history_weight = np.float32(c.history)
         self.complement_weight = np.float32(c.complement)
-        self.item_utility = (c.popularity * world.popularity + c.log_price * np.log(world.prices))
+        self.item_utility = c.popularity * world.popularity + c.log_price * np.log(world.prices)
         self.item_utility = self.item_utility.astype(np.float32)
         self.item_factors = world.item_factors.astype(np.float32)
         self.complement = world.complement.toarray().astype(np.float32)

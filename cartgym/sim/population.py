@@ -71,9 +71,7 @@ class Population:
                 raise ValueError(f"the world has no logged sessions in population {population!r}")
             sessions = np.arange(len(world.session_users))  # only sizes are drawn from them
         self.sessions = sessions
-        self._taste_chol = np.linalg.cholesky(
-            world.taste_cov + 1e-9 * np.eye(world.n_factors)
-        )
+        self._taste_chol = np.linalg.cholesky(world.taste_cov + 1e-9 * np.eye(world.n_factors))
 
     def draw(self, n: int, rng: np.random.Generator) -> Arrivals:
         """Draw ``n`` shoppers; always consumes the same number of random draws."""

@@ -175,8 +175,8 @@ class CartSimulator:
         added = np.where(accept, accepted, organic)
         grows = added >= 0
         self._add(np.flatnonzero(grows), added[grows])
-        checkout = active & ~abandoned & (
-            (self.cart_size >= self.intended_size) | (stays & (organic < 0))
+        checkout = (
+            active & ~abandoned & ((self.cart_size >= self.intended_size) | (stays & (organic < 0)))
         )
         rec_revenue = np.where(accept, self.line_values[np.maximum(accepted, 0)], 0.0)
         organic_revenue = np.where(organic >= 0, self.line_values[np.maximum(organic, 0)], 0.0)
@@ -186,7 +186,9 @@ class CartSimulator:
         self.last_accepted = np.where(active, accept, self.last_accepted)
         self.done |= checkout | abandoned
         reward = self._reward(accept, rec_revenue, checkout)
-        return StepOutcome(accepted, organic, reward, rec_revenue, organic_revenue, checkout, abandoned)
+        return StepOutcome(
+            accepted, organic, reward, rec_revenue, organic_revenue, checkout, abandoned
+        )
 
     def _reward(self, accept, rec_revenue, checkout) -> np.ndarray:
         kind = self.config.reward
@@ -220,7 +222,9 @@ class CartSimulator:
         self._refresh(rows)
 
     def _refresh(self, rows: np.ndarray) -> None:
-        utility = self.choice.utilities(self.static[rows], self.comp_sum[rows], self.cart_size[rows])
+        utility = self.choice.utilities(
+            self.static[rows], self.comp_sum[rows], self.cart_size[rows]
+        )
         utility -= utility.max(axis=1, keepdims=True)
         weights = np.exp(utility)
         weights[self.in_cart[rows]] = 0.0

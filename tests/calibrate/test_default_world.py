@@ -11,6 +11,7 @@ def test_default_world_regenerates_bit_for_bit(tmp_path):
     world = fit(load_online_retail(), FitConfig(), item_names=online_retail_item_names())
     path = world.save(tmp_path / "online_retail.npz")
     bundled = bundled_world_path()
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == hashlib.sha256(
-        bundled.read_bytes()
-    ).hexdigest(), "run `make world` and commit cartgym/worlds/online_retail.npz"
+    assert (
+        hashlib.sha256(path.read_bytes()).hexdigest()
+        == hashlib.sha256(bundled.read_bytes()).hexdigest()
+    ), "run `make world` and commit cartgym/worlds/online_retail.npz"

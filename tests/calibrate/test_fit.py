@@ -68,9 +68,7 @@ def test_leave_basket_out_tastes_match_a_refit_without_the_basket():
     owners = np.repeat(np.arange(10), 3)
     counts = sp.csr_matrix(np.add.reduceat(baskets.toarray(), np.arange(0, 30, 3)))
     _, items = implicit_als(counts, factors=3, regularization=0.5, alpha=2.0, iterations=3, rng=rng)
-    tastes = leave_basket_out_tastes(
-        counts, baskets, owners, items, regularization=0.5, alpha=2.0
-    )
+    tastes = leave_basket_out_tastes(counts, baskets, owners, items, regularization=0.5, alpha=2.0)
     for b in (0, 7, 29):
         without = counts.toarray()
         without[owners[b]] -= baskets[b].toarray()[0]
@@ -108,18 +106,21 @@ def test_fit_small_world_is_deterministic_and_sane(small_fit):
     assert c.taste > 0 and c.history > 0 and c.complement > 0  # the signs the logs support
     report = world.meta["report"]
     models = report["choice_models"]
-    assert models["full"]["log_likelihood_per_choice"] > models["popularity_only"][
-        "log_likelihood_per_choice"
-    ]
-    assert report["catalogue"]["lines_kept"] + report["catalogue"]["lines_outside_catalogue"] == len(
-        table
+    assert (
+        models["full"]["log_likelihood_per_choice"]
+        > models["popularity_only"]["log_likelihood_per_choice"]
     )
+    assert report["catalogue"]["lines_kept"] + report["catalogue"][
+        "lines_outside_catalogue"
+    ] == len(table)
     assert world.session_sizes.min() >= config.min_session_size
 
 
 def test_heldout_log_likelihood_beats_uniform(retail, small_fit):
-    table, _, world = small_fit
-    later = retail.table[retail.table["basket_id"].isin(retail.table["basket_id"].unique()[3000:3400])]
+    _, _, world = small_fit
+    later = retail.table[
+        retail.table["basket_id"].isin(retail.table["basket_id"].unique()[3000:3400])
+    ]
     result = heldout_log_likelihood(world, later)
     per_choice = result["per_choice"]
     assert per_choice["full"] > per_choice["uniform"]
@@ -138,8 +139,6 @@ def test_fit_config_rejects_bad_values():
 
 
 def test_fit_rejects_tiny_logs():
-    table = pd.DataFrame(
-        {"user_id": ["u"], "basket_id": ["b"], "item_id": ["i"]}
-    ).astype("str")
+    table = pd.DataFrame({"user_id": ["u"], "basket_id": ["b"], "item_id": ["i"]}).astype("str")
     with pytest.raises(ValueError, match="2 or more"):
         fit(table)

@@ -111,7 +111,7 @@ def test_masks_track_the_cart_and_episodes_end_within_the_limit(small_world):
         mask = env.unwrapped.action_masks()
         cart = env.unwrapped.sim.in_cart[0]
         assert np.array_equal(mask, np.tile(~cart, 3))
-        obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
         assert np.isfinite(reward) and env.observation_space.contains(obs)
         assert env.unwrapped.sim.steps[0] <= 100
         if terminated or truncated:
@@ -142,10 +142,10 @@ def test_rewards_and_info_parts_agree(world):
     for reward in ("revenue", "click", "basket_value"):
         env = gym.make("CartRec-v0", reward=reward)
         env.reset(seed=2)
-        oracle_item = lambda: int(env.unwrapped.oracle_view().expected_revenue()[0].argmax())  # noqa: E731
         total = 0.0
         while True:
-            _, r, terminated, truncated, info = env.step(oracle_item())
+            best = int(env.unwrapped.oracle_view().expected_revenue()[0].argmax())
+            _, r, terminated, truncated, info = env.step(best)
             total += r
             if reward == "revenue":
                 assert r == info["rec_revenue"]

@@ -49,7 +49,7 @@ def test_truncation_matches_the_time_limit(small_world):
     for _ in range(40):
         o1, r1, te1, tr1, _ = single.step(0)
         o2, r2, te2, tr2, _ = vector.step(np.array([0]))
-        assert (te1, tr1) == (te2[0], tr2[0]) and np.array_equal(o1, o2[0])
+        assert (r1, te1, tr1) == (r2[0], te2[0], tr2[0]) and np.array_equal(o1, o2[0])
         if te1 or tr1:
             single.reset()
             vector.step(np.array([0]))
@@ -84,8 +84,10 @@ def test_many_sessions_match_the_single_env_statistics(small_world):
 
     sessions = run_sessions(single, policy, 2000, seed=4)
     assert stats.ks_2samp(sizes_v, sessions["basket_size"]).pvalue > 1e-3
-    table = [[checkout_v.sum(), len(checkout_v) - checkout_v.sum()],
-             [sessions["checkout"].sum(), len(sessions) - sessions["checkout"].sum()]]
+    table = [
+        [checkout_v.sum(), len(checkout_v) - checkout_v.sum()],
+        [sessions["checkout"].sum(), len(sessions) - sessions["checkout"].sum()],
+    ]
     assert stats.chi2_contingency(table).pvalue > 1e-3
 
 
@@ -96,9 +98,14 @@ def test_batched_masks_spaces_and_errors():
     masks = vector.unwrapped.action_masks()
     assert masks.shape == (4, 120)
     assert np.array_equal(masks[:, :40], ~vector.unwrapped.sim.in_cart)
-    obs, reward, terminated, truncated, info = vector.step(vector.action_space.sample())
+    _, reward, _, _, info = vector.step(vector.action_space.sample())
     assert reward.shape == (4,) and info["_accepted"].all()
-    for bad in (np.zeros((4, 2), int), np.zeros((3, 3), int), np.full((4, 3), 40), np.zeros((4, 3))):
+    for bad in (
+        np.zeros((4, 2), int),
+        np.zeros((3, 3), int),
+        np.full((4, 3), 40),
+        np.zeros((4, 3)),
+    ):
         with pytest.raises(ValueError, match="invalid action"):
             vector.step(bad)
     with pytest.raises(ValueError, match="num_envs"):

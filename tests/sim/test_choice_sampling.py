@@ -36,7 +36,11 @@ def test_sample_categorical_follows_the_weights():
 def _clone_first_shopper(sim: CartSimulator) -> None:
     """Give every row the state of row 0, so one step is many draws from one state."""
     for name, value in vars(sim).items():
-        if isinstance(value, np.ndarray) and value.shape[:1] == (sim.n_shoppers,) and name != "_rows":
+        if (
+            isinstance(value, np.ndarray)
+            and value.shape[:1] == (sim.n_shoppers,)
+            and name != "_rows"
+        ):
             value[:] = value[0]
 
 
