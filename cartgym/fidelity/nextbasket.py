@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from cartgym.calibrate.fit import BasketLog
 from cartgym.calibrate.world import ShopperWorld
+from cartgym.metrics import mean_ci
 from cartgym.sim.choice import ChoiceModel
 
 Ranker = Callable[["NextBasketTask", int], np.ndarray]
@@ -200,6 +202,13 @@ def next_basket_scores(
     rankings: np.ndarray, target: sp.csr_matrix, ks: Sequence[int] = (10, 20)
 ) -> dict[str, float]:
     """Recall@k, NDCG@k and PHR@k (means over users) of (U, K) rankings, -1 = no item."""
+    return {name: float(v.mean()) for name, v in per_user_scores(rankings, target, ks).items()}
+
+
+def per_user_scores(
+    rankings: np.ndarray, target: sp.csr_matrix, ks: Sequence[int] = (10, 20)
+) -> dict[str, np.ndarray]:
+    """Recall@k, NDCG@k and PHR@k of each user (arrays of length U)."""
     rankings = np.asarray(rankings, dtype=np.int64)
     target = sp.csr_matrix(target)
     if rankings.shape[0] != target.shape[0]:
@@ -225,9 +234,9 @@ def next_basket_scores(
     scores = {}
     for k in ks:
         top = hits[:, :k]
-        scores[f"Recall@{k}"] = float((top.sum(axis=1) / sizes).mean())
-        scores[f"NDCG@{k}"] = float(((top * discount[:k]).sum(axis=1) / ideal).mean())
-        scores[f"PHR@{k}"] = float(top.any(axis=1).mean())
+        scores[f"Recall@{k}"] = top.sum(axis=1) / sizes
+        scores[f"NDCG@{k}"] = (top * discount[:k]).sum(axis=1) / ideal
+        scores[f"PHR@{k}"] = top.any(axis=1).astype(np.float64)
     return scores
 
 
@@ -240,6 +249,12 @@ class NextBasketResult:
     users: int
     skipped: dict[str, int]
     ties: str = "global count"
+    per_user: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    def difference(self, a: str, b: str, metric: str) -> tuple[float, float, float]:
+        """Mean of ``a - b`` over users for ``metric`` and its paired 95% t interval."""
+        diff = self.per_user[a][metric] - self.per_user[b][metric]
+        return mean_ci(diff)
 
     def table(self) -> str:
         """A markdown table, one row per method."""
@@ -266,11 +281,12 @@ def evaluate_next_basket(
         methods[SHOPPER_MODEL] = shopper_ranker(world)
     methods.update(rankers or {})
     k = max(ks)
-    scores = {
-        name: next_basket_scores(rank(task, k), task.target, ks) for name, rank in methods.items()
+    per_user = {
+        name: per_user_scores(rank(task, k), task.target, ks) for name, rank in methods.items()
     }
+    scores = {name: {m: float(v.mean()) for m, v in s.items()} for name, s in per_user.items()}
     ties = "first purchase" if task.first_seen is not None else "global count"
-    return NextBasketResult(scores, task.n_users, dict(task.skipped), ties)
+    return NextBasketResult(scores, task.n_users, dict(task.skipped), ties, per_user)
 
 
 def _global_order(task: NextBasketTask) -> np.ndarray:
@@ -329,5 +345,30 @@ def _pad(items: np.ndarray, k: int) -> np.ndarray:
 
 def _binary_rows(rows: list[list[int]], m: int) -> sp.csr_matrix:
     indptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
-    indices = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows]) if rows else []
+    indices = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows] or [np.zeros(0, int)])
     return sp.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(rows), m))
+
+
+def task_from_world(world: ShopperWorld, log: BasketLog, unknown_users: int = 0) -> NextBasketTask:
+    """Held-out users known to ``world``: target = their first basket in ``log``, history =
+    their baskets in the world's logs (counts recovered from ``world.history``).
+
+    This is the last-basket protocol applied to each user's sequence cut after the first
+    basket the world has not seen. ``log`` is a :class:`BasketLog` over the world's items
+    and users (see :func:`cartgym.calibrate.fit.BasketLog.build`). G-TopFreq ranks by the
+    world's popularity. The order of past purchases is unknown, so P-TopFreq's ties go to
+    the globally more popular item. ``unknown_users`` (users with no history, so not
+    evaluated) is recorded among the skipped.
+    """
+    rows = np.flatnonzero((log.ranks == 0) & (log.users >= 0))
+    users = log.users[rows]
+    counts = world.history[users].tocsr().astype(np.float64)
+    counts.data = np.rint(np.expm1(counts.data))
+    return NextBasketTask(
+        item_ids=world.item_ids,
+        user_ids=world.user_ids[users],
+        history=counts,
+        target=sp.csr_matrix(log.items[rows], dtype=np.float64),
+        popularity=np.exp(world.popularity.astype(np.float64)),  # ~ baskets holding it + 1
+        skipped={"held-out users unknown to the world": unknown_users} if unknown_users else {},
+    )
