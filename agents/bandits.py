@@ -125,9 +125,10 @@ class UCB1(ItemBandit):
         upper = self.mean()
         if explore:
             log_t = np.log(max(self.pulls_.sum(), 1.0))
-            with np.errstate(divide="ignore"):
-                bonus = self.c * np.sqrt(2.0 * log_t / self.pulls_)
-            upper = np.where(self.pulls_ > 0, upper + bonus, np.inf)
+            tried = self.pulls_ > 0
+            bonus = np.full(self.n_items, np.inf)
+            bonus[tried] = self.c * np.sqrt(2.0 * log_t / self.pulls_[tried])
+            upper = upper + bonus
         return np.broadcast_to(upper * self._value, (len(obs), self.n_items))
 
 

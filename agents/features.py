@@ -30,15 +30,20 @@ def cart_rows(matrix: np.ndarray | sp.spmatrix, cart: np.ndarray, how: str = "su
     not with M squared.
     """
     b, m = cart.shape[0], matrix.shape[1]
-    out = np.zeros((b, m))
     rows, items = np.nonzero(cart)
     if len(rows) == 0:
-        return out
+        return np.zeros((b, m))
     block = matrix[items]
     block = block.toarray() if sp.issparse(block) else np.asarray(block)
-    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    reduce = np.add if how == "sum" else np.maximum
-    out[rows[starts]] = reduce.reduceat(block, starts, axis=0)
+    return segment_reduce(block, rows, b, np.maximum if how == "max" else np.add)
+
+
+def segment_reduce(values: np.ndarray, rows: np.ndarray, n_rows: int, ufunc=np.add) -> np.ndarray:
+    """(n_rows, ...) ``ufunc``-reduction of ``values`` grouped by sorted ``rows``; 0 if none."""
+    out = np.zeros((n_rows, *values.shape[1:]))
+    if len(rows):
+        starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        out[rows[starts]] = ufunc.reduceat(values, starts, axis=0)
     return out
 
 
@@ -49,7 +54,7 @@ class ItemFeatures:
 
     def __init__(self, world: ShopperWorld, layout: ObservationLayout):
         self.layout = layout
-        self.complement = world.complement.tocsr()
+        self.complement = world.complement.tocsr(copy=True)  # row lookups may sort indices
         static = np.stack([world.popularity, np.log(world.prices)], axis=1).astype(np.float64)
         std = static.std(axis=0)
         self.static = (static - static.mean(axis=0)) / np.where(std > 0, std, 1.0)

@@ -1,0 +1,204 @@
+"""Collaborative filtering from logged baskets: popularity, co-occurrence rules, ALS.
+
+All three are fitted with ``fit(transactions)`` on the training logs (see
+:mod:`cartgym.agents.logs`) and score items from the observation alone: the cart block and
+the shopper's history block.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cartgym.calibrate.factorization import implicit_als
+
+from .base import Env
+from .features import cart_rows, segment_reduce
+from .logs import LogAgent, LoggedBaskets
+
+
+class PopularityAgent(LogAgent):
+    """The items in the most logged baskets; relevance = the item's share of basket lines."""
+
+    def fit_baskets(self, logs: LoggedBaskets) -> None:
+        counts = np.asarray(logs.baskets.sum(axis=0)).ravel()
+        self.popularity_ = counts / counts.sum()
+
+    def relevance(self, obs: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(self.popularity_, (len(obs), self.n_items))
+
+
+MEASURES = ("confidence", "lift")
+AGGREGATES = ("sum", "max")
+
+
+class CoOccurrenceAgent(LogAgent):
+    """Item-to-item association rules scored against the items in the cart.
+
+    For a rule j -> i over the logged baskets (n_j baskets hold j, n_ji hold both, of N):
+    confidence = n_ji / n_j, lift = N n_ji / (n_j n_i). An item's relevance is the sum (or
+    max) of the rules from the cart's items to it. Pairs seen in fewer than ``min_count``
+    baskets have no rule. Items with no rule from the cart (and exact ties) fall back to
+    popularity order.
+
+    Args:
+        measure: ``"confidence"`` or ``"lift"``.
+        aggregate: ``"sum"`` or ``"max"`` over the cart's items.
+        min_count: minimum co-occurrence count of a rule, >= 1.
+        objective: ``"click"`` or ``"revenue"`` (relevance x line value).
+    """
+
+    def __init__(
+        self,
+        env: Env,
+        *,
+        measure: str = "confidence",
+        aggregate: str = "sum",
+        min_count: int = 2,
+        objective: str = "click",
+        seed: int | None = None,
+    ):
+        if measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}, got {measure!r}")
+        if aggregate not in AGGREGATES:
+            raise ValueError(f"aggregate must be one of {AGGREGATES}, got {aggregate!r}")
+        if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+            raise ValueError(f"min_count must be an int >= 1, got {min_count!r}")
+        super().__init__(env, objective=objective, seed=seed)
+        self.measure, self.aggregate, self.min_count = measure, aggregate, min_count
+
+    def fit_baskets(self, logs: LoggedBaskets) -> None:
+        x = logs.baskets
+        pairs = (x.T @ x).toarray()
+        n = np.diag(pairs).copy()
+        pairs[pairs < self.min_count] = 0.0
+        np.fill_diagonal(pairs, 0.0)
+        safe = np.maximum(n, 1.0)
+        rules = pairs / safe[:, None]
+        if self.measure == "lift":
+            rules = rules * (x.shape[0] / safe[None, :])
+        self.rules_ = rules.astype(np.float32)  # rules_[j, i]: strength of j -> i
+        self.popularity_ = n / n.sum()
+
+    def relevance(self, obs: np.ndarray) -> np.ndarray:
+        cart = obs[:, self.layout.cart] > 0.5
+        fallback = 1e-9 * self.popularity_ / self.popularity_.max()
+        return cart_rows(self.rules_, cart, self.aggregate) + fallback
+
+
+BACKENDS = ("auto", "implicit", "numpy")
+
+
+class MatrixFactorizationAgent(LogAgent):
+    """Implicit-feedback matrix factorisation (ALS, Hu, Koren and Volinsky 2008).
+
+    Fit: item factors y_i from the users x items matrix of logged basket counts r_ui, with
+    confidence 1 + alpha r_ui. Score: the shopper is folded in from the observation, as one
+    ALS user step: their counts are the history block (read back to counts) plus
+    ``cart_weight`` for each cart item, x = (Y'Y + reg I + sum_i alpha r_i y_i y_i')^-1
+    sum_i (1 + alpha r_i) y_i, and relevance_i = x . y_i (a predicted preference in [0, 1]).
+
+    Args:
+        factors, regularization, alpha, iterations: ALS settings (all > 0).
+        cart_weight: count given to each item in the cart when folding in, >= 0.
+        backend: ``"implicit"`` (the ``implicit`` package, CPU, one thread), ``"numpy"``
+            (``cartgym.calibrate.factorization.implicit_als``) or ``"auto"`` (implicit if
+            installed). The backend used is ``backend_``.
+        objective: ``"click"`` or ``"revenue"``.
+    """
+
+    def __init__(
+        self,
+        env: Env,
+        *,
+        factors: int = 32,
+        regularization: float = 5.0,
+        alpha: float = 10.0,
+        iterations: int = 15,
+        cart_weight: float = 1.0,
+        backend: str = "auto",
+        objective: str = "click",
+        seed: int | None = None,
+    ):
+        for name, value in (("factors", factors), ("iterations", iterations)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        for name, value in (("regularization", regularization), ("alpha", alpha)):
+            if not value > 0:
+                raise ValueError(f"{name} must be > 0, got {value!r}")
+        if not cart_weight >= 0:
+            raise ValueError(f"cart_weight must be >= 0, got {cart_weight!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        super().__init__(env, objective=objective, seed=seed)
+        self.factors, self.regularization, self.alpha = factors, regularization, alpha
+        self.iterations, self.cart_weight, self.backend = iterations, cart_weight, backend
+
+    def fit_baskets(self, logs: LoggedBaskets) -> None:
+        counts = logs.user_counts
+        backend = self.backend
+        if backend == "auto":
+            backend = "implicit" if _has_implicit() else "numpy"
+        if backend == "implicit":
+            items = _implicit_item_factors(
+                counts, self.factors, self.regularization, self.alpha, self.iterations, self.seed
+            )
+        else:
+            rng = np.random.default_rng(self.seed)
+            _, items = implicit_als(
+                counts,
+                factors=self.factors,
+                regularization=self.regularization,
+                alpha=self.alpha,
+                iterations=self.iterations,
+                rng=rng,
+            )
+        self.backend_ = backend
+        self.item_factors_ = np.asarray(items, dtype=np.float64)
+        d = self.item_factors_.shape[1]
+        self._gram = self.item_factors_.T @ self.item_factors_ + self.regularization * np.eye(d)
+
+    def user_factors(self, obs: np.ndarray) -> np.ndarray:
+        """(B, d) the shoppers' factors folded in from their history and cart."""
+        y = self.item_factors_
+        counts = self.history_counts(obs) + self.cart_weight * (obs[:, self.layout.cart] > 0.5)
+        rows, items = np.nonzero(counts)
+        confidence = self.alpha * counts[rows, items]
+        outer = confidence[:, None, None] * y[items, :, None] * y[items, None, :]
+        systems = segment_reduce(outer, rows, len(obs)) + self._gram
+        rhs = segment_reduce((1.0 + confidence)[:, None] * y[items], rows, len(obs))
+        return np.linalg.solve(systems, rhs[..., None])[..., 0]
+
+    def relevance(self, obs: np.ndarray) -> np.ndarray:
+        return self.user_factors(obs) @ self.item_factors_.T
+
+
+def _has_implicit() -> bool:
+    try:
+        import implicit.cpu.als  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _implicit_item_factors(counts, factors, regularization, alpha, iterations, seed) -> np.ndarray:
+    """Item factors from the ``implicit`` package, with confidence 1 + alpha r as above."""
+    try:
+        from implicit.cpu.als import AlternatingLeastSquares
+        from threadpoolctl import threadpool_limits
+    except ImportError as error:
+        raise ImportError(
+            "backend='implicit' needs the implicit package: pip install implicit"
+        ) from error
+    confidence = counts.astype(np.float32).tocsr()
+    confidence.data = 1.0 + alpha * confidence.data
+    with threadpool_limits(1, "blas"):  # implicit warns about (and is slowed by) BLAS threads
+        model = AlternatingLeastSquares(
+            factors=factors,
+            regularization=regularization,
+            alpha=1.0,
+            iterations=iterations,
+            random_state=seed,
+            num_threads=1,
+        )
+        model.fit(confidence, show_progress=False)
+    return np.asarray(model.item_factors)
