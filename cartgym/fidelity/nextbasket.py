@@ -115,7 +115,7 @@ def task_from_sequences(
     first.sum_duplicates()  # each (user, item) entry holds its first order once per basket
     first.data = first.data / counts.data  # every duplicate carried the same first order
     popularity = np.asarray(counts.sum(axis=0), dtype=np.float64).ravel()
-    wanted = owners if users is None else [str(u) for u in users]
+    wanted = [str(u) for u in (sequences if users is None else users)]
     at = {u: i for i, u in enumerate(owners)}
     keep = np.array([at[u] for u in wanted if u in at], dtype=np.int64)
     skipped = {
