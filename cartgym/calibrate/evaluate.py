@@ -49,7 +49,7 @@ def heldout_log_likelihood(
     } or {"full": ChoiceModel(world)}
     totals = dict.fromkeys([*variants, "uniform"], 0.0)
     m = world.n_items
-    complement = next(iter(variants.values())).complement
+    complement = world.complement.toarray()
 
     def one_hot(span: slice) -> np.ndarray:
         items = sequence.items[span]

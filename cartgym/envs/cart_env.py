@@ -82,6 +82,8 @@ class CartEnv(gym.Env):
     * ``population``: ``"all"``, ``"train"`` or ``"eval"``: which logged users arrive
       (a fixed 80/20 split by user id).
     * ``render_mode``: ``None`` or ``"ansi"``.
+    * ``backend``: ``"numpy"`` (default) or ``"torch"``; ``device``: ``"auto"`` (CUDA when
+      present), ``"cpu"`` or ``"cuda"`` (torch only). The dynamics are the same code.
 
     ## Version History
 
@@ -111,6 +113,8 @@ class CartEnv(gym.Env):
         new_shopper_rate: float = 0.0,
         population: str = "all",
         render_mode: str | None = None,
+        backend: str = "numpy",
+        device: str = "auto",
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
@@ -124,6 +128,8 @@ class CartEnv(gym.Env):
             patience_mean,
             new_shopper_rate,
             population,
+            backend,
+            device,
         )
         self.world = self.sessions.world
         self.sim = self.sessions.sim
@@ -145,7 +151,7 @@ class CartEnv(gym.Env):
     def step(self, action):
         if not self._started:
             raise ResetNeeded("call reset() before step()")
-        if self.sim.done[0]:
+        if bool(self.sim.done[0]):
             raise ResetNeeded("the episode is over (terminated); call reset() before step()")
         recs = self.sessions.recommendations(action, batched=False)
         self._last = outcome = self.sim.step(recs, self.np_random)
@@ -169,11 +175,12 @@ class CartEnv(gym.Env):
     def render(self) -> str | None:
         if self.render_mode != "ansi":
             return None
-        sim, names = self.sim, self.world.item_names
-        cart = ", ".join(names[np.flatnonzero(sim.in_cart[0])][:10])
-        more = max(int(sim.cart_size[0]) - 10, 0)
-        line = f"step {int(sim.steps[0])}: cart ({int(sim.cart_size[0])} items, "
-        line += f"{sim.cart_value[0]:.2f}) [{cart}{f', +{more}' if more else ''}]"
+        sim, names, numpy = self.sim, self.world.item_names, self.sessions.numpy
+        cart = ", ".join(names[np.flatnonzero(numpy(sim.in_cart)[0])][:10])
+        size = int(numpy(sim.cart_size)[0])
+        more = max(size - 10, 0)
+        line = f"step {int(numpy(sim.steps)[0])}: cart ({size} items, "
+        line += f"{float(numpy(sim.cart_value)[0]):.2f}) [{cart}{f', +{more}' if more else ''}]"
         if self._last is not None:
             accepted = int(self._last.accepted[0])
             line += f"; accepted {names[accepted]}" if accepted >= 0 else "; ignored"

@@ -54,29 +54,40 @@ class ObservationLayout:
 
 
 class Observer:
-    """Builds observations of a simulator's shoppers, with the world's fixed scales."""
+    """Builds observations of a simulator's shoppers, with the world's fixed scales.
+
+    The buffer lives on the simulator's backend and is updated, not rebuilt: the cart and
+    history blocks of restarted sessions are rewritten, then each cart gains the item added
+    at the last step; only the scalars are recomputed for every session.
+    """
 
     def __init__(self, sim: CartSimulator):
-        world = sim.world
+        world, ops = sim.world, sim.ops
         self.sim = sim
         self.layout = ObservationLayout(world.n_items)
-        self._history_scale = np.float32(1.0 / max(float(world.history.max()), 1e-12))
-        self._size_scale = 1.0 / np.log1p(max(int(world.session_sizes.max()), 1))
-        self._value_scale = 1.0 / np.log1p(max(float(world.spend_quantiles[-1]), 1.0))
+        self._history_scale = 1.0 / max(float(world.history.max()), 1e-12)
+        self._size_scale = 1.0 / float(np.log1p(max(int(world.session_sizes.max()), 1)))
+        self._value_scale = 1.0 / float(np.log1p(max(float(world.spend_quantiles[-1]), 1.0)))
+        self._ignored_scale = 1.0 / float(np.log1p(100.0))
+        self._buffer = ops.zeros((sim.n_shoppers, self.layout.size), "float32")
+        self._seen = ops.zeros((sim.n_shoppers,), "int64")
 
-    def observe(self, out: np.ndarray | None = None) -> np.ndarray:
-        """(B, size) float32 observations of every shopper."""
-        sim, layout = self.sim, self.layout
-        if out is None:
-            out = np.empty((sim.n_shoppers, layout.size), dtype=np.float32)
-        out[:, layout.cart] = sim.in_cart
-        np.multiply(sim.history, self._history_scale, out=out[:, layout.history])
-        scalars = out[:, layout.scalars]
-        scalars[:, 0] = np.log1p(sim.cart_size) * self._size_scale
-        scalars[:, 1] = np.log1p(sim.cart_value) * self._value_scale
+    def observe(self) -> np.ndarray:
+        """(B, size) float32 observations of every shopper (a fresh numpy array)."""
+        sim, layout, ops, obs = self.sim, self.layout, self.sim.ops, self._buffer
+        fresh = sim.sessions_started != self._seen
+        if bool(fresh.any()):
+            obs[fresh, layout.cart] = sim.in_cart[fresh]
+            obs[fresh, layout.history] = sim.history[fresh] * self._history_scale
+            self._seen[:] = sim.sessions_started
+        added = sim.last_added >= 0
+        obs[sim.rows[added], sim.last_added[added]] = 1.0  # the cart block starts at 0
+        scalars = obs[:, layout.scalars]
+        scalars[:, 0] = ops.log1p(sim.cart_size) * self._size_scale
+        scalars[:, 1] = ops.log1p(sim.cart_value) * self._value_scale
         scalars[:, 2] = sim.last_accepted
-        scalars[:, 3] = sim.n_accepted / np.maximum(sim.steps, 1)
-        scalars[:, 4] = np.log1p(sim.n_ignored) / np.log1p(100.0)
+        scalars[:, 3] = sim.n_accepted / ops.clip(sim.steps, 1, None)
+        scalars[:, 4] = ops.log1p(sim.n_ignored) * self._ignored_scale
         scalars[:, 5] = sim.users >= 0
-        np.minimum(scalars, 1.0, out=scalars)
-        return out
+        ops.clip_max_(scalars, 1.0)
+        return np.array(ops.to_numpy(obs))

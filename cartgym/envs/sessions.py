@@ -31,6 +31,8 @@ class CartSessions:
         patience_mean: float,
         new_shopper_rate: float,
         population: str,
+        backend: str = "numpy",
+        device: str = "auto",
     ):
         self.world = resolve_world(world, n_items)
         m = self.world.n_items
@@ -45,7 +47,7 @@ class CartSessions:
             population=population,
             reward=reward,
         )
-        self.sim = CartSimulator(self.world, n_sessions, config)
+        self.sim = CartSimulator(self.world, n_sessions, config, backend=backend, device=device)
         self.observer = Observer(self.sim)
         self.layout = self.observer.layout
         self.slate_size = int(slate_size)
@@ -74,13 +76,17 @@ class CartSessions:
 
     def action_masks(self) -> np.ndarray:
         """(B, M) items not in each cart; (B, K * M) tiled per slate position for slates."""
-        mask = ~self.sim.in_cart
+        mask = ~self.numpy(self.sim.in_cart)
         return mask if self.slate_size == 1 else np.tile(mask, (1, self.slate_size))
+
+    def numpy(self, values: Any) -> np.ndarray:
+        """A numpy copy of a simulator array."""
+        return np.array(self.sim.ops.to_numpy(values))
 
     def info(self, outcome: StepOutcome | None) -> dict[str, np.ndarray]:
         """Per-session arrays: cart size and value, and after a step what happened in it."""
         sim = self.sim
-        info = {"cart_size": sim.cart_size.copy(), "cart_value": sim.cart_value.copy()}
+        info = {"cart_size": self.numpy(sim.cart_size), "cart_value": self.numpy(sim.cart_value)}
         if outcome is not None:
             info.update(
                 accepted=outcome.accepted,

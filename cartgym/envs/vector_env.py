@@ -44,6 +44,8 @@ class CartVectorEnv(VectorEnv):
         new_shopper_rate: float = 0.0,
         population: str = "all",
         max_episode_steps: int | None = MAX_EPISODE_STEPS,
+        backend: str = "numpy",
+        device: str = "auto",
     ):
         if (
             isinstance(num_envs, bool)
@@ -63,6 +65,8 @@ class CartVectorEnv(VectorEnv):
             patience_mean,
             new_shopper_rate,
             population,
+            backend,
+            device,
         )
         self.num_envs = int(num_envs)
         self.world = self.sessions.world
@@ -73,7 +77,6 @@ class CartVectorEnv(VectorEnv):
         self.single_action_space = self.sessions.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._obs = np.zeros((self.num_envs, self.layout.size), dtype=np.float32)
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
         self._started = False
 
@@ -82,17 +85,15 @@ class CartVectorEnv(VectorEnv):
         self.sim.reset(self.np_random)
         self._needs_reset[:] = False
         self._started = True
-        return self.sessions.observer.observe(self._obs).copy(), self._with_masks(
-            self.sessions.info(None)
-        )
+        return self.sessions.observer.observe(), self._with_masks(self.sessions.info(None))
 
     def step(self, actions):
         if not self._started:
             raise ResetNeeded("call reset() before step()")
-        recs = self.sessions.recommendations(actions, batched=True)
+        sessions, sim = self.sessions, self.sim
+        recs = sessions.recommendations(actions, batched=True)
         restart = np.flatnonzero(self._needs_reset)
-        sim = self.sim
-        sim.done[restart] = True  # truncated sessions are over too
+        sim.done[sim.ops.asarray(restart, "int64")] = True  # truncated sessions are over too
         if len(restart) < self.num_envs:
             outcome = sim.step(recs, self.np_random)
             reward = outcome.reward.copy()
@@ -100,20 +101,20 @@ class CartVectorEnv(VectorEnv):
         else:  # every session restarts: nothing to step (keeps N = 1 in step with CartEnv)
             outcome, reward = None, np.zeros(self.num_envs)
             terminated = np.zeros(self.num_envs, dtype=bool)
-        info = self.sessions.info(outcome)
+        info = sessions.info(outcome)
         truncated = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
             # as gymnasium's TimeLimit: the step that reaches the limit is truncated
-            truncated = (sim.steps >= self.max_episode_steps) & ~self._needs_reset
+            steps = sessions.numpy(sim.steps)
+            truncated = (steps >= self.max_episode_steps) & ~self._needs_reset
         if len(restart):
             sim.reset(self.np_random, restart)
             reward[restart] = 0.0
             terminated[restart] = truncated[restart] = False
+            info["cart_size"][restart] = sessions.numpy(sim.cart_size)[restart]
+            info["cart_value"][restart] = sessions.numpy(sim.cart_value)[restart]
         self._needs_reset = terminated | truncated
-        obs = self.sessions.observer.observe(self._obs).copy()
-        if len(restart):  # a restarted session reports its fresh cart
-            info["cart_size"][restart] = sim.cart_size[restart]
-            info["cart_value"][restart] = sim.cart_value[restart]
+        obs = sessions.observer.observe()
         return obs, reward, terminated, truncated, self._with_masks(info)
 
     def action_masks(self) -> np.ndarray:

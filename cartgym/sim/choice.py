@@ -15,31 +15,57 @@ from __future__ import annotations
 import numpy as np
 
 from cartgym.calibrate.world import ShopperWorld
+from cartgym.sim.backend import NumpyOps, Ops
 
 
 class ChoiceModel:
-    """Utilities of the fitted conditional logit, for a batch of shoppers at once."""
+    """Utilities of the fitted conditional logit, for a batch of shoppers at once.
 
-    def __init__(self, world: ShopperWorld):
+    Arrays live on the backend of ``ops`` (numpy by default); the methods are pure.
+    """
+
+    def __init__(self, world: ShopperWorld, ops: Ops | None = None):
+        ops = ops or NumpyOps()
         c = world.coefficients
-        self.taste_weight = np.float32(c.taste)
-        self.history_weight = np.float32(c.history)
-        self.complement_weight = np.float32(c.complement)
-        self.item_utility = c.popularity * world.popularity + c.log_price * np.log(world.prices)
-        self.item_utility = self.item_utility.astype(np.float32)
-        self.item_factors = world.item_factors.astype(np.float32)
-        self.complement = world.complement.toarray().astype(np.float32)
+        self.taste_weight = float(c.taste)
+        self.history_weight = float(c.history)
+        self.complement_weight = float(c.complement)
+        item_utility = c.popularity * world.popularity + c.log_price * np.log(world.prices)
+        self.item_utility = ops.asarray(item_utility, "float32")
+        self.item_factors_t = ops.asarray(world.item_factors.T, "float32")
+        csr = world.complement
+        self._indptr = ops.asarray(csr.indptr, "int64")
+        self._indices = ops.asarray(csr.indices, "int64")
+        self._values = ops.asarray(csr.data, "float32")
+        self._ops = ops
+        # Largest possible complement term: the mean of a cart's rows lies in [min, max].
+        low, high = (min(csr.data.min(), 0), max(csr.data.max(), 0)) if csr.nnz else (0, 0)
+        self.complement_bound = float(
+            self.complement_weight * (high if self.complement_weight >= 0 else low)
+        )
 
-    def static_utilities(self, tastes: np.ndarray, history: np.ndarray) -> np.ndarray:
+    def complement_rows(self, rows, items):
+        """(row, column, value) triples of the complement rows of ``items``, one per row."""
+        ops = self._ops
+        starts = self._indptr[items]
+        lengths = self._indptr[items + 1] - starts
+        ends = lengths.cumsum(0)
+        offsets = ops.arange(int(ends[-1]) if len(ends) else 0) - ops.repeat(
+            ends - lengths, lengths
+        )
+        positions = ops.repeat(starts, lengths) + offsets
+        return ops.repeat(rows, lengths), self._indices[positions], self._values[positions]
+
+    def static_utilities(self, tastes, history):
         """(B, M) session-constant part of the utility for tastes (B, d) and history (B, M)."""
-        static = (self.taste_weight * tastes.astype(np.float32)) @ self.item_factors.T
-        static += self.history_weight * history
+        static = (tastes * self.taste_weight) @ self.item_factors_t
+        static += history * self.history_weight
         static += self.item_utility
         return static
 
-    def utilities(self, static: np.ndarray, comp_sum: np.ndarray, cart_size: np.ndarray):
+    def utilities(self, static, comp_sum, cart_size):
         """(B, M) utilities given the summed complement rows of each cart and its size."""
-        scale = self.complement_weight / np.maximum(cart_size, 1).astype(np.float32)
+        scale = self.complement_weight / self._ops.clip(cart_size, 1, None)
         return static + scale[:, None] * comp_sum
 
 
@@ -52,15 +78,48 @@ def probabilities(utilities: np.ndarray, available: np.ndarray) -> np.ndarray:
     return np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
 
 
-def sample_categorical(weights: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+def sample_categorical(weights, uniforms, ops: Ops | None = None, blocks=None):
     """Index drawn from each row of nonnegative ``weights`` by inverse CDF, one uniform a row.
 
-    Rows whose weights are all zero return -1.
+    Two levels, so that no cumulative sum runs over a whole row (numpy's cumulative sums
+    are sequential, its sums vectorised): the row is cut into blocks of about sqrt(M)
+    items, a block is drawn by its summed weight, then an item within the block. ``blocks``
+    may pass the block sums (``ops.block_sums(weights, ceil(sqrt(M)))``) when known. Rows
+    whose weights are all zero return -1.
     """
-    cumulative = np.cumsum(weights, axis=1)
-    total = cumulative[:, -1]
-    target = uniforms * total
-    # First index whose cumulative weight exceeds the target; zero-weight items never win.
-    index = (cumulative <= target[:, None]).sum(axis=1)
-    index = np.minimum(index, weights.shape[1] - 1)
-    return np.where(total > 0, index, -1)
+    ops = ops or NumpyOps()
+    n_rows, n_cols = weights.shape
+    width = int(np.ceil(np.sqrt(n_cols)))
+    if blocks is None:
+        blocks = ops.block_sums(weights, width)  # (B, ceil(M / width)) float64
+    else:
+        blocks = ops.clip(blocks, 0, None)
+    block_end = blocks.cumsum(1)
+    totals = block_end[:, -1]
+    target = uniforms * totals
+    block = ops.clip((block_end <= target[:, None]).sum(1), None, blocks.shape[1] - 1)
+    rows = ops.arange(n_rows)
+    residual = target - (block_end[rows, block] - blocks[rows, block])
+    columns = (block * width)[:, None] + ops.arange(width)[None, :]
+    inside = ops.where(
+        columns < n_cols, weights[rows[:, None], ops.clip(columns, None, n_cols - 1)], 0
+    )
+    within = (ops.astype(inside, "float64").cumsum(1) <= residual[:, None]).sum(1)
+    index = ops.clip(block * width + ops.clip(within, None, width - 1), None, n_cols - 1)
+    # Rounding can land a target on a zero-weight item at a block's end (about 1e-16 per
+    # draw): such rows are redrawn exactly.
+    stray = (weights[rows, index] <= 0) & (totals > 0)
+    if bool(stray.any()):
+        index = _redraw(weights, uniforms, index, stray, ops)
+    return ops.where(totals > 0, index, -1)
+
+
+def _redraw(weights, uniforms, index, stray, ops: Ops):
+    values, u = ops.to_numpy(weights), ops.to_numpy(uniforms)
+    fixed = ops.to_numpy(index).copy()
+    for row in np.flatnonzero(ops.to_numpy(stray)):
+        positive = np.flatnonzero(values[row] > 0)
+        cumulative = np.cumsum(values[row, positive], dtype=np.float64)
+        pick = np.searchsorted(cumulative, u[row] * cumulative[-1], side="right")
+        fixed[row] = positive[min(pick, len(positive) - 1)]
+    return ops.asarray(fixed, "int64")

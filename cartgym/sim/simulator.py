@@ -1,7 +1,8 @@
 """The batched shopper dynamics: the only implementation of a cart session.
 
-B shoppers are simulated at once in (B, M) arrays; the single environment is a batch of
-one. A step, for every active shopper:
+B shoppers are simulated at once in (B, M) arrays, on numpy or torch (see
+:mod:`cartgym.sim.backend`); the single environment is a batch of one. A step, for every
+active shopper:
 
 1. **Respond.** The shopper's next item is one draw from the conditional logit over the
    items not in the cart, in which each recommended item's weight is multiplied by
@@ -14,17 +15,19 @@ one. A step, for every active shopper:
 3. **Organic add.** A shopper who ignored the recommendation and stays adds an item of
    their own, drawn from the same logit over the items neither in the cart nor
    recommended.
-4. **Cart update.** The added item's complement row joins the cart; utilities and the
-   weight total Z are refreshed. A cart that reaches the intended size checks out.
+4. **Cart update.** The added item's complement row joins the cart; the weights and
+   their total Z are refreshed. A cart that reaches the intended size checks out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from cartgym.calibrate.world import ShopperWorld
+from cartgym.sim.backend import make_ops
 from cartgym.sim.choice import ChoiceModel, sample_categorical
 from cartgym.sim.oracle import OracleView
 from cartgym.sim.population import Population
@@ -59,7 +62,7 @@ class SimConfig:
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """What happened to each shopper in one step (arrays of length B)."""
+    """What happened to each shopper in one step (numpy arrays of length B)."""
 
     accepted: np.ndarray  # item index taken from the recommendation, -1 if none
     organic: np.ndarray  # item added by the shopper on their own, -1 if none
@@ -71,171 +74,241 @@ class StepOutcome:
 
 
 class CartSimulator:
-    """State and dynamics of B shopping sessions over a fitted world."""
+    """State and dynamics of B shopping sessions over a fitted world.
 
-    def __init__(self, world: ShopperWorld, n_shoppers: int, config: SimConfig | None = None):
+    ``backend="numpy"`` (default) or ``"torch"`` with ``device`` "cpu", "cuda" or "auto".
+    State arrays live on the backend; :class:`StepOutcome` is returned as numpy.
+    """
+
+    def __init__(
+        self,
+        world: ShopperWorld,
+        n_shoppers: int,
+        config: SimConfig | None = None,
+        *,
+        backend: str = "numpy",
+        device: str = "auto",
+    ):
         if n_shoppers < 1:
             raise ValueError(f"n_shoppers must be >= 1, got {n_shoppers}")
         self.world = world
         self.config = config or SimConfig()
-        self.choice = ChoiceModel(world)
+        self.ops = ops = make_ops(backend, device)
+        self.choice = ChoiceModel(world, ops)
         self.population = Population(
             world,
             population=self.config.population,
             new_shopper_rate=self.config.new_shopper_rate,
             patience_mean=self.config.patience_mean,
         )
-        self.boost = np.float32(np.exp(self.config.salience))
+        self.boost = float(np.exp(self.config.salience))
         self.line_values = world.line_values.astype(np.float64)
+        self._line_values = ops.asarray(self.line_values, "float64")
         b, m = n_shoppers, world.n_items
         self.n_shoppers = b
-        self.users = np.full(b, -1, dtype=np.int64)
-        self.tastes = np.zeros((b, world.n_factors), dtype=np.float32)
-        self.history = np.zeros((b, m), dtype=np.float32)
-        self.static = np.zeros((b, m), dtype=np.float32)
-        self.comp_sum = np.zeros((b, m), dtype=np.float32)
-        self.in_cart = np.zeros((b, m), dtype=bool)
-        self.weights = np.zeros((b, m), dtype=np.float32)  # exp(utility - max), 0 in the cart
-        self.total = np.zeros(b, dtype=np.float64)  # Z: sum of weights
-        self.cart_size = np.zeros(b, dtype=np.int64)
-        self.cart_value = np.zeros(b, dtype=np.float64)
-        self.intended_size = np.zeros(b, dtype=np.int64)
-        self.patience = np.zeros(b, dtype=np.int64)
-        self.steps = np.zeros(b, dtype=np.int64)
-        self.n_accepted = np.zeros(b, dtype=np.int64)
-        self.n_ignored = np.zeros(b, dtype=np.int64)
-        self.last_accepted = np.zeros(b, dtype=bool)
-        self.done = np.ones(b, dtype=bool)
-        self._rows = np.arange(b)
+        self.users = ops.zeros((b,), "int64") - 1
+        self.history = ops.zeros((b, m), "float32")
+        # Session-constant utility minus an upper bound of the shopper's utility (so weights
+        # never overflow), and -inf for items in the cart (so their weight is exactly 0).
+        self.static = ops.zeros((b, m), "float32")
+        self.comp_sum = ops.zeros((b, m), "float32")
+        self.in_cart = ops.zeros((b, m), "bool")
+        self.weights = ops.zeros((b, m), "float32")  # exp(utility - shift), 0 in the cart
+        # Weights summed over blocks of about sqrt(M) consecutive items (for two-level
+        # sampling), and in all: Z.
+        self.block_width = int(np.ceil(np.sqrt(m)))
+        self.blocks = ops.zeros((b, -(-m // self.block_width)), "float64")
+        self.total = ops.zeros((b,), "float64")
+        self.last_added = ops.zeros((b,), "int64") - 1  # item added at the last step or reset
+        self.cart_size = ops.zeros((b,), "int64")
+        self.cart_value = ops.zeros((b,), "float64")
+        self.intended_size = ops.zeros((b,), "int64")
+        self.patience = ops.zeros((b,), "int64")
+        self.steps = ops.zeros((b,), "int64")
+        self.n_accepted = ops.zeros((b,), "int64")
+        self.n_ignored = ops.zeros((b,), "int64")
+        self.last_accepted = ops.zeros((b,), "bool")
+        self.done = ops.zeros((b,), "bool") | True
+        self.sessions_started = ops.zeros((b,), "int64")  # bumped at each reset of a row
+        self.rows = ops.arange(b)
 
     # ------------------------------------------------------------------ reset
-    def reset(self, rng: np.random.Generator, rows: np.ndarray | None = None) -> None:
+    def reset(self, rng: np.random.Generator, rows: Any = None) -> None:
         """Start new sessions for ``rows`` (default: all): draw shoppers and a first item."""
-        rows = self._rows if rows is None else np.asarray(rows)
-        if len(rows) == 0:
+        ops = self.ops
+        rows = self.rows if rows is None else ops.asarray(rows, "int64")
+        n = len(rows)
+        if n == 0:
             return
-        arrivals = self.population.draw(len(rows), rng)
-        self.users[rows] = arrivals.users
-        self.tastes[rows] = arrivals.tastes
-        self.history[rows] = arrivals.history
-        self.static[rows] = self.choice.static_utilities(arrivals.tastes, arrivals.history)
+        arrivals = self.population.draw(n, rng)
+        first_uniform = ops.asarray(rng.random(n), "float64")
+        history = ops.asarray(arrivals.history, "float32")
+        static = self.choice.static_utilities(ops.asarray(arrivals.tastes, "float32"), history)
+        self.users[rows] = ops.asarray(arrivals.users, "int64")
+        self.history[rows] = history
+        static -= (ops.row_max(static) + self.choice.complement_bound)[:, None]
+        self.static[rows] = static
         self.comp_sum[rows] = 0.0
         self.in_cart[rows] = False
-        self.cart_size[rows] = 0
+        for counter in (self.cart_size, self.steps, self.n_accepted, self.n_ignored):
+            counter[rows] = 0
         self.cart_value[rows] = 0.0
-        self.intended_size[rows] = arrivals.intended_sizes
-        self.patience[rows] = arrivals.patience
-        self.steps[rows] = 0
-        self.n_accepted[rows] = 0
-        self.n_ignored[rows] = 0
+        self.intended_size[rows] = ops.asarray(arrivals.intended_sizes, "int64")
+        self.patience[rows] = ops.asarray(arrivals.patience, "int64")
         self.last_accepted[rows] = False
         self.done[rows] = False
-        self._refresh(rows)
+        self.sessions_started[rows] += 1
         # The session opens at the shopper's first add-to-cart, chosen on their own.
-        first = sample_categorical(self.weights[rows], rng.random(len(rows)))
+        weights = ops.exp_(static.clone() if ops.name == "torch" else static.copy())
+        first = sample_categorical(weights, first_uniform, ops)
         self._add(rows, first)
+        self.last_added[rows] = first
+        self._refresh(rows)
 
     # ------------------------------------------------------------------ step
-    def step(self, recommendations: np.ndarray, rng: np.random.Generator) -> StepOutcome:
+    def step(self, recommendations: Any, rng: np.random.Generator) -> StepOutcome:
         """Advance every shopper by one add-to-cart moment; ``recommendations`` is (B, K).
 
         Shoppers whose session is over (``done``) are left as they are and get zeros.
         """
-        recs = np.asarray(recommendations)
-        b = self.n_shoppers
-        rows = self._rows
+        ops = self.ops
+        recs = ops.asarray(recommendations, "int64")
+        uniforms = ops.asarray(rng.random((2, self.n_shoppers)), "float64")
         active = ~self.done
-        u_accept, u_organic = rng.random(b), rng.random(b)
 
         # 1. Respond: a recommended item wins the logit draw, or none does.
-        base = self.weights[rows[:, None], recs].astype(np.float64)
-        base[:, 1:] *= _first_occurrence(recs)[:, 1:]  # a repeated item is shown once
-        boosted = base * self.boost
-        shown, offered = base.sum(axis=1), boosted.sum(axis=1)
-        denominator = offered + self.total - shown
-        accept = active & (u_accept * denominator < offered)
-        pick = (np.cumsum(boosted, axis=1) <= (u_accept * denominator)[:, None]).sum(axis=1)
-        accepted = np.where(accept, recs[rows, np.minimum(pick, recs.shape[1] - 1)], -1)
+        accept, accepted, shown = self.respond(recs, uniforms[0])
+        accept &= active
 
         # 2. Patience: an ignored recommendation costs one unit; at zero the shopper leaves.
         ignored = active & ~accept
-        self.patience -= ignored
+        self.patience -= ops.astype(ignored, "int64")
         abandoned = ignored & (self.patience <= 0)
 
-        # 3. Organic add by the shoppers who ignored the recommendation and stayed.
+        # 3. Organic add by those who ignored the recommendation and stay (drawn for every
+        #    row, branch-free, from the items neither in the cart nor recommended).
         stays = ignored & ~abandoned
-        organic = np.full(b, -1)
-        if stays.any():
-            who = np.flatnonzero(stays)
-            weights = self.weights[who]
-            weights[np.arange(len(who))[:, None], recs[who]] = 0.0
-            organic[who] = sample_categorical(weights, u_organic[who])
+        organic = ops.where(stays, self.organic_choice(recs, shown, uniforms[1]), -1)
 
         # 4. Cart update and checkout.
-        added = np.where(accept, accepted, organic)
+        added = ops.where(accept, accepted, organic)
+        self.last_added = added
         grows = added >= 0
-        self._add(np.flatnonzero(grows), added[grows])
+        self._add(self.rows[grows], added[grows])
+        self._refresh()
         checkout = (
             active & ~abandoned & ((self.cart_size >= self.intended_size) | (stays & (organic < 0)))
         )
+        self.steps += ops.astype(active, "int64")
+        self.n_accepted += ops.astype(accept, "int64")
+        self.n_ignored += ops.astype(ignored, "int64")
+        self.last_accepted = ops.where(active, accept, self.last_accepted)
+        self.done |= checkout | abandoned
+        return self._outcome(accept, ops.where(accept, accepted, -1), organic, checkout, abandoned)
+
+    def respond(self, recs: Any, uniforms: Any) -> tuple[Any, Any, Any]:
+        """The response to (B, K) recommendations, in O(K) per shopper.
+
+        Returns (accept, item taken or garbage where not accepted, weight of each shown
+        item with repeats counted once).
+        """
+        ops = self.ops
+        shown = self.weights[self.rows[:, None], recs]
+        if recs.shape[1] > 1:
+            shown = shown * _first_occurrence(recs, ops)  # a repeated item is shown once
+        base = ops.astype(shown, "float64")
+        shown_total = base.sum(1)
+        offered = shown_total * self.boost
+        threshold = uniforms * (offered + self.total - shown_total)
+        accept = threshold < offered
+        if recs.shape[1] == 1:
+            return accept, recs[:, 0], shown
+        # which recommended item: by its share of the offered weight
+        position = ((base * self.boost).cumsum(1) <= threshold[:, None]).sum(1)
+        return accept, recs[self.rows, ops.clip(position, None, recs.shape[1] - 1)], shown
+
+    def organic_choice(self, recs: Any, shown: Any, uniforms: Any) -> Any:
+        """One draw per shopper over the items neither in the cart nor in ``recs``.
+
+        The recommended items' weights are set aside for the draw: zeroed in the weight
+        rows and taken off their blocks' sums (O(K) per shopper), then restored.
+        """
+        ops, rows = self.ops, self.rows[:, None]
+        blocks = self.blocks.clone() if ops.name == "torch" else self.blocks.copy()
+        ops.add_at(blocks, (rows, recs // self.block_width), -ops.astype(shown, "float64"))
+        saved = self.weights[rows, recs]
+        self.weights[rows, recs] = 0.0
+        drawn = sample_categorical(self.weights, uniforms, ops, blocks=blocks)
+        self.weights[rows, recs] = saved
+        return drawn
+
+    def _outcome(self, accept, accepted, organic, checkout, abandoned) -> StepOutcome:
+        to_numpy = self.ops.to_numpy
+        accept, accepted, organic = to_numpy(accept), to_numpy(accepted), to_numpy(organic)
+        checkout, abandoned = to_numpy(checkout), to_numpy(abandoned)
         rec_revenue = np.where(accept, self.line_values[np.maximum(accepted, 0)], 0.0)
         organic_revenue = np.where(organic >= 0, self.line_values[np.maximum(organic, 0)], 0.0)
-        self.steps += active
-        self.n_accepted += accept
-        self.n_ignored += ignored
-        self.last_accepted = np.where(active, accept, self.last_accepted)
-        self.done |= checkout | abandoned
-        reward = self._reward(accept, rec_revenue, checkout)
+        kind = self.config.reward
+        if kind == "revenue":
+            reward = rec_revenue
+        elif kind == "click":
+            reward = accept.astype(np.float64)
+        else:
+            reward = np.where(checkout, to_numpy(self.cart_value), 0.0)
         return StepOutcome(
             accepted, organic, reward, rec_revenue, organic_revenue, checkout, abandoned
         )
 
-    def _reward(self, accept, rec_revenue, checkout) -> np.ndarray:
-        kind = self.config.reward
-        if kind == "revenue":
-            return rec_revenue
-        if kind == "click":
-            return accept.astype(np.float64)
-        return np.where(checkout, self.cart_value, 0.0)
-
     # ------------------------------------------------------------------ oracle
     def oracle_view(self) -> OracleView:
-        """The shoppers' true choice weights (see :mod:`cartgym.sim.oracle`); a copy."""
+        """The shoppers' true choice weights (see :mod:`cartgym.sim.oracle`); numpy copies."""
         return OracleView(
-            weights=self.weights.astype(np.float64),
-            total=self.total.copy(),
-            boost=float(self.boost),
+            weights=self.ops.to_numpy(self.weights).astype(np.float64),
+            total=self.ops.to_numpy(self.total).copy(),
+            boost=self.boost,
             line_values=self.line_values,
         )
 
     # ------------------------------------------------------------------ internals
-    def _add(self, rows: np.ndarray, items: np.ndarray) -> None:
-        """Put ``items`` into the carts of ``rows`` and refresh their utilities."""
+    def _add(self, rows: Any, items: Any) -> None:
+        """Put ``items`` (one per row, -1 for none) into the carts of ``rows``."""
         ok = items >= 0
         rows, items = rows[ok], items[ok]
         if len(rows) == 0:
             return
         self.in_cart[rows, items] = True
+        self.static[rows, items] = -np.inf
         self.cart_size[rows] += 1
-        self.cart_value[rows] += self.line_values[items]
-        self.comp_sum[rows] += self.choice.complement[items]
-        self._refresh(rows)
+        self.cart_value[rows] += self._line_values[items]
+        # the added items' sparse complement rows join their carts' sums
+        at_rows, columns, values = self.choice.complement_rows(rows, items)
+        self.comp_sum[at_rows, columns] += values
 
-    def _refresh(self, rows: np.ndarray) -> None:
-        utility = self.choice.utilities(
-            self.static[rows], self.comp_sum[rows], self.cart_size[rows]
+    def _refresh(self, rows: Any = None) -> None:
+        """Recompute weights, block sums and totals: in place for all rows, or for ``rows``."""
+        ops, choice = self.ops, self.choice
+        if rows is None:
+            weights = self.weights
+            scale = ops.astype(
+                choice.complement_weight / ops.clip(self.cart_size, 1, None), "float32"
+            )
+            ops.multiply(self.comp_sum, scale[:, None], out=weights)
+            weights += self.static
+            ops.exp_(weights)
+            self.blocks[:] = ops.block_sums(weights, self.block_width)
+            self.total[:] = self.blocks.sum(1)
+            return
+        weights = ops.exp_(
+            choice.utilities(self.static[rows], self.comp_sum[rows], self.cart_size[rows])
         )
-        utility -= utility.max(axis=1, keepdims=True)
-        weights = np.exp(utility)
-        weights[self.in_cart[rows]] = 0.0
         self.weights[rows] = weights
-        self.total[rows] = weights.sum(axis=1, dtype=np.float64)
+        blocks = ops.block_sums(weights, self.block_width)
+        self.blocks[rows] = blocks
+        self.total[rows] = blocks.sum(1)
 
 
-def _first_occurrence(recs: np.ndarray) -> np.ndarray:
-    """(B, K) 1.0 where an item appears for the first time in its row's slate, else 0.0."""
+def _first_occurrence(recs, ops):
+    """(B, K) True where an item appears for the first time in its row's slate."""
     k = recs.shape[1]
-    if k == 1:
-        return np.ones(recs.shape)
-    earlier = (recs[:, :, None] == recs[:, None, :]) & np.tri(k, k, -1, dtype=bool)[None]
-    return (~earlier.any(axis=2)).astype(np.float64)
+    earlier = (recs[:, :, None] == recs[:, None, :]) & ops.asarray(np.tri(k, k, -1, dtype=bool))
+    return ~earlier.any(2)

@@ -39,7 +39,7 @@ def _clone_first_shopper(sim: CartSimulator) -> None:
         if (
             isinstance(value, np.ndarray)
             and value.shape[:1] == (sim.n_shoppers,)
-            and name != "_rows"
+            and name != "rows"
         ):
             value[:] = value[0]
 
