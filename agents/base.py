@@ -41,7 +41,12 @@ def bind(env: Env) -> tuple[ShopperWorld, ObservationLayout, int]:
             f"got {type(core).__name__}"
         )
     space = getattr(core, "single_action_space", core.action_space)
-    slate_size = 1 if isinstance(space, spaces.Discrete) else len(space.nvec)
+    if isinstance(space, spaces.Discrete):
+        slate_size = 1
+    elif isinstance(space, spaces.MultiDiscrete):
+        slate_size = len(space.nvec)
+    else:
+        raise ValueError(f"expected a Discrete or MultiDiscrete action space, got {space}")
     return world, layout, slate_size
 
 
@@ -174,7 +179,7 @@ class OnlineAgent(Agent):
             raise ValueError(f"total_timesteps must be an int >= 0, got {total_timesteps!r}")
         self.check_env(env)
         vector = isinstance(env, VectorEnv)
-        n = env.num_envs if vector else 1
+        n = env.num_envs if isinstance(env, VectorEnv) else 1
         obs, _ = env.reset(seed=seed)
         restarting = np.zeros(n, dtype=bool)
         end = self.num_timesteps_ + int(total_timesteps)

@@ -93,9 +93,11 @@ class MatrixFactorizationAgent(LogAgent):
 
     Fit: item factors y_i from the users x items matrix of logged basket counts r_ui, with
     confidence 1 + alpha r_ui. Score: the shopper is folded in from the observation, as one
-    ALS user step: their counts are the history block (read back to counts) plus
-    ``cart_weight`` for each cart item, x = (Y'Y + reg I + sum_i alpha r_i y_i y_i')^-1
-    sum_i (1 + alpha r_i) y_i, and relevance_i = x . y_i (a predicted preference in [0, 1]).
+    ALS user step with a prior centred on the average logged user x0 (so a shopper with
+    little data gets the average taste rather than none): their counts r_i are the history
+    block (read back to counts) plus ``cart_weight`` for each cart item,
+    x = (Y'Y + reg I + sum_i alpha r_i y_i y_i')^-1 (reg x0 + sum_i (1 + alpha r_i) y_i),
+    and relevance_i = x . y_i (a predicted preference, about 0 to 1).
 
     Args:
         factors, regularization, alpha, iterations: ALS settings (all > 0).
@@ -119,9 +121,9 @@ class MatrixFactorizationAgent(LogAgent):
         objective: str = "click",
         seed: int | None = None,
     ):
-        for name, value in (("factors", factors), ("iterations", iterations)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        for name, count in (("factors", factors), ("iterations", iterations)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {count!r}")
         for name, value in (("regularization", regularization), ("alpha", alpha)):
             if not value > 0:
                 raise ValueError(f"{name} must be > 0, got {value!r}")
@@ -139,12 +141,12 @@ class MatrixFactorizationAgent(LogAgent):
         if backend == "auto":
             backend = "implicit" if _has_implicit() else "numpy"
         if backend == "implicit":
-            items = _implicit_item_factors(
+            users, items = _implicit_factors(
                 counts, self.factors, self.regularization, self.alpha, self.iterations, self.seed
             )
         else:
             rng = np.random.default_rng(self.seed)
-            _, items = implicit_als(
+            users, items = implicit_als(
                 counts,
                 factors=self.factors,
                 regularization=self.regularization,
@@ -154,6 +156,7 @@ class MatrixFactorizationAgent(LogAgent):
             )
         self.backend_ = backend
         self.item_factors_ = np.asarray(items, dtype=np.float64)
+        self.user_mean_ = np.asarray(users, dtype=np.float64).mean(axis=0)
         d = self.item_factors_.shape[1]
         self._gram = self.item_factors_.T @ self.item_factors_ + self.regularization * np.eye(d)
 
@@ -163,9 +166,14 @@ class MatrixFactorizationAgent(LogAgent):
         counts = self.history_counts(obs) + self.cart_weight * (obs[:, self.layout.cart] > 0.5)
         rows, items = np.nonzero(counts)
         confidence = self.alpha * counts[rows, items]
-        outer = confidence[:, None, None] * y[items, :, None] * y[items, None, :]
-        systems = segment_reduce(outer, rows, len(obs)) + self._gram
+        # Each row's sum_i alpha r_i y_i y_i' as one batched matmul over its padded items.
+        sizes = np.bincount(rows, minlength=len(obs))
+        slot = np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        padded = np.zeros((len(obs), max(int(sizes.max(initial=0)), 1), y.shape[1]))
+        padded[rows, slot] = np.sqrt(confidence)[:, None] * y[items]
+        systems = np.matmul(padded.transpose(0, 2, 1), padded) + self._gram
         rhs = segment_reduce((1.0 + confidence)[:, None] * y[items], rows, len(obs))
+        rhs += self.regularization * self.user_mean_  # the prior: the average logged user
         return np.linalg.solve(systems, rhs[..., None])[..., 0]
 
     def relevance(self, obs: np.ndarray) -> np.ndarray:
@@ -180,8 +188,8 @@ def _has_implicit() -> bool:
     return True
 
 
-def _implicit_item_factors(counts, factors, regularization, alpha, iterations, seed) -> np.ndarray:
-    """Item factors from the ``implicit`` package, with confidence 1 + alpha r as above."""
+def _implicit_factors(counts, factors, regularization, alpha, iterations, seed):
+    """(user factors, item factors) from the ``implicit`` package, confidence 1 + alpha r."""
     try:
         from implicit.cpu.als import AlternatingLeastSquares
         from threadpoolctl import threadpool_limits
@@ -201,4 +209,4 @@ def _implicit_item_factors(counts, factors, regularization, alpha, iterations, s
             num_threads=1,
         )
         model.fit(confidence, show_progress=False)
-    return np.asarray(model.item_factors)
+    return np.asarray(model.user_factors), np.asarray(model.item_factors)

@@ -33,8 +33,10 @@ def cart_rows(matrix: np.ndarray | sp.spmatrix, cart: np.ndarray, how: str = "su
     rows, items = np.nonzero(cart)
     if len(rows) == 0:
         return np.zeros((b, m))
-    block = matrix[items]
-    block = block.toarray() if sp.issparse(block) else np.asarray(block)
+    if sp.issparse(matrix):
+        block = sp.csr_matrix(matrix)[items].toarray()
+    else:
+        block = np.asarray(matrix)[items]
     return segment_reduce(block, rows, b, np.maximum if how == "max" else np.add)
 
 

@@ -81,7 +81,8 @@ class NeuralCFAgent(LogAgent):
         optimiser = torch.optim.Adam(
             model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
         )
-        history_scale = 1.0 / max(float(self.world.history.max()), 1e-12)
+        largest = float(self.world.history.max())  # the observation's history scale
+        history_scale = 1.0 / largest if largest > 0 else 0.0
         counts = logs.user_counts
         losses = []
         for _ in range(self.epochs):
@@ -146,5 +147,6 @@ def _samples(
     cart[rows[in_cart], items[in_cart]] = True
     target = items[rank == 0]
     history = (user_counts - baskets).toarray()
-    inputs = np.concatenate([cart, np.log1p(np.maximum(history, 0.0)) * history_scale], axis=1)
+    history = np.minimum(np.log1p(np.maximum(history, 0.0)) * history_scale, 1.0)
+    inputs = np.concatenate([cart, history], axis=1)
     return inputs.astype(np.float32), cart, target.astype(np.int64)

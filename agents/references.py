@@ -77,7 +77,7 @@ class OracleMyopicAgent(Agent):
         self._target = objective or ("click" if env_reward == "click" else "revenue")
 
     def view(self, n_rows: int) -> OracleView:
-        view = self.env.unwrapped.oracle_view()
+        view: OracleView = self.env.unwrapped.oracle_view()  # type: ignore[union-attr]
         if len(view.total) != n_rows:
             raise ValueError(
                 f"the oracle sees {len(view.total)} shoppers in its environment but was given "
