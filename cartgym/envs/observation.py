@@ -77,7 +77,7 @@ class Observer:
         sim, layout, ops, obs = self.sim, self.layout, self.sim.ops, self._buffer
         fresh = sim.sessions_started != self._seen
         if bool(fresh.any()):
-            obs[fresh, layout.cart] = sim.in_cart[fresh]
+            obs[fresh, layout.cart] = ops.astype(sim.in_cart[fresh], "float32")
             obs[fresh, layout.history] = sim.history[fresh] * self._history_scale
             self._seen[:] = sim.sessions_started
         added = sim.last_added >= 0
@@ -85,9 +85,9 @@ class Observer:
         scalars = obs[:, layout.scalars]
         scalars[:, 0] = ops.log1p(sim.cart_size) * self._size_scale
         scalars[:, 1] = ops.log1p(sim.cart_value) * self._value_scale
-        scalars[:, 2] = sim.last_accepted
+        scalars[:, 2] = ops.astype(sim.last_accepted, "float32")
         scalars[:, 3] = sim.n_accepted / ops.clip(sim.steps, 1, None)
         scalars[:, 4] = ops.log1p(sim.n_ignored) * self._ignored_scale
-        scalars[:, 5] = sim.users >= 0
+        scalars[:, 5] = ops.astype(sim.users >= 0, "float32")
         ops.clip_max_(scalars, 1.0)
         return np.array(ops.to_numpy(obs))

@@ -26,8 +26,13 @@ class CartVectorEnv(VectorEnv):
     (its action is ignored, its reward is 0). Sessions are truncated after
     ``max_episode_steps``. ``info`` holds one array per key, with ``_key`` masks.
 
+    With ``autoreset_mode="same_step"`` an ended session restarts within the same step:
+    the returned observation is the new session's, the last one is in
+    ``info["final_obs"]`` (rows marked by ``info["_final_obs"]``); SB3's VecEnv works this
+    way (see :mod:`cartgym.agents.vec_env`).
+
     Make it with ``gymnasium.make_vec("CartRec-v0", num_envs=N,
-    vectorization_mode="vector_entry_point")``; the keyword arguments are CartEnv's.
+    vectorization_mode="vector_entry_point")``; the other keyword arguments are CartEnv's.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
@@ -46,7 +51,14 @@ class CartVectorEnv(VectorEnv):
         max_episode_steps: int | None = MAX_EPISODE_STEPS,
         backend: str = "numpy",
         device: str = "auto",
+        autoreset_mode: str = "next_step",
     ):
+        modes = {"next_step": AutoresetMode.NEXT_STEP, "same_step": AutoresetMode.SAME_STEP}
+        if autoreset_mode not in modes:
+            raise ValueError(
+                f"autoreset_mode must be one of {sorted(modes)}, got {autoreset_mode!r}"
+            )
+        self.metadata = {**self.metadata, "autoreset_mode": modes[autoreset_mode]}
         if (
             isinstance(num_envs, bool)
             or not isinstance(num_envs, (int, np.integer))
@@ -113,8 +125,15 @@ class CartVectorEnv(VectorEnv):
             terminated[restart] = truncated[restart] = False
             info["cart_size"][restart] = sessions.numpy(sim.cart_size)[restart]
             info["cart_value"][restart] = sessions.numpy(sim.cart_value)[restart]
-        self._needs_reset = terminated | truncated
+        ended = terminated | truncated
         obs = sessions.observer.observe()
+        if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:
+            self._needs_reset = ended
+        elif ended.any():
+            info = self._with_masks(info)
+            info["final_obs"], info["_final_obs"] = obs, ended
+            sim.reset(self.np_random, np.flatnonzero(ended))
+            return sessions.observer.observe(), reward, terminated, truncated, info
         return obs, reward, terminated, truncated, self._with_masks(info)
 
     def action_masks(self) -> np.ndarray:
