@@ -89,6 +89,15 @@ def sample_categorical(weights, uniforms, ops: Ops | None = None, blocks=None):
     """
     ops = ops or NumpyOps()
     n_rows, n_cols = weights.shape
+    if n_rows == 1 and ops.name == "numpy":
+        # One row: a plain inverse CDF is the same draw, in three calls instead of twenty.
+        cumulative = np.cumsum(weights[0], dtype=np.float64)
+        if cumulative[-1] <= 0:
+            return np.array([-1])
+        index = min(int(np.searchsorted(cumulative, uniforms[0] * cumulative[-1], "right")), n_cols - 1)
+        if weights[0, index] > 0:
+            return np.array([index])
+        return _redraw(weights, uniforms, np.array([index]), np.array([True]), ops)
     width = int(np.ceil(np.sqrt(n_cols)))
     if blocks is None:
         blocks = ops.block_sums(weights, width)  # (B, ceil(M / width)) float64
