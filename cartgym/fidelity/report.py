@@ -58,7 +58,9 @@ class InputCounts:
     min_size: int
 
 
+RESAMPLED = "resampled held-out"
 HALVES = "held-out halves"
+NULL_DRAWS = 20
 TRAINING = "training logs"
 SIZE, POPULARITY, PAIR_LIFT = (
     "basket size, relative W1",
@@ -104,9 +106,12 @@ class FidelityReport:
         against held-out baskets (category_tv is None for a single-category catalogue).
     targets: the checks of :func:`default_targets`.
     references: the same measures for baskets that are not simulated, by reference name:
-        ``HALVES`` (two random halves of the held-out baskets against each other: the
-        sampling noise) and ``TRAINING`` (the training baskets in place of simulated ones:
-        what a perfect copy of the training period scores; only with training logs).
+        ``RESAMPLED`` (a perfect simulator at these sample sizes: both sides drawn with
+        replacement from the held-out baskets; the sampling-noise limit of each measure),
+        ``HALVES`` (two disjoint random halves of the held-out baskets against each other:
+        independent samples, at half the size) and ``TRAINING`` (the training baskets in
+        place of simulated ones: what a perfect copy of the training period scores; only
+        with training logs).
     """
 
     world: str
@@ -198,11 +203,18 @@ def to_markdown(
     if refs:
         lines += [
             "",
-            "References (not simulated): *" + HALVES + "* compares two random halves of the "
-            "held-out baskets, the sampling noise of the measure at half the sample size; *"
+            "References (not simulated), each scored by the same measure: *"
+            + RESAMPLED
+            + "* is a perfect simulator at these sample sizes (held-out and simulated sides "
+            f"both drawn with replacement from the held-out baskets; median of {NULL_DRAWS} "
+            "draws), the sampling-noise limit (optimistic for rare items, absent from both "
+            "sides alike); *"
+            + HALVES
+            + "* compares two disjoint random halves of the held-out baskets, independent "
+            "samples at half the size (pessimistic); *"
             + TRAINING
-            + "* puts the training baskets in place of the simulated ones, what a "
-            "perfect copy of the training period would score (it shows drift over time).",
+            + "* puts the training baskets in place of the simulated ones, what a perfect "
+            "copy of the training period would score (it measures drift over time).",
         ]
         spend = [f"{name} {_fmt(ref.get(SPEND))}" for name, ref in refs.items() if SPEND in ref]
         if spend:

@@ -24,8 +24,10 @@ from cartgym.fidelity.nextbasket import evaluate_next_basket, task_from_world
 from cartgym.fidelity.plots import Samples, write_figures
 from cartgym.fidelity.report import (
     HALVES,
+    NULL_DRAWS,
     PAIR_LIFT,
     POPULARITY,
+    RESAMPLED,
     SIZE,
     SPEND,
     TRAINING,
@@ -137,7 +139,11 @@ def validate(
         next_basket=nbr,
         config=config,
     )
-    references = {HALVES: _halves(real, real_sizes, log.values[rows], config, rng)}
+    values = log.values[rows]
+    references = {
+        RESAMPLED: _resampled(real, real_sizes, values, config, rng),
+        HALVES: _halves(real, real_sizes, values, config, rng),
+    }
     if training is not None:
         references[TRAINING] = _training(
             world, training, real, real_sizes, log.values[rows], config
@@ -213,6 +219,23 @@ def write_report(
     return out / "report.md"
 
 
+def _resampled(
+    real: sp.csr_matrix,
+    sizes: np.ndarray,
+    values: np.ndarray,
+    config: FidelityConfig,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """The measures for a perfect simulator: the held-out side (n baskets) and the simulated
+    side (replicas x n) both drawn with replacement from the held-out baskets; medians."""
+    n = real.shape[0]
+    draws = []
+    for _ in range(NULL_DRAWS):
+        a, b = rng.integers(0, n, n), rng.integers(0, n, n * config.replicas)
+        draws.append(_scores(real[a], sizes[a], values[a], real[b], sizes[b], values[b], config))
+    return {name: float(np.nanmedian([d[name] for d in draws])) for name in draws[0]}
+
+
 def _halves(
     real: sp.csr_matrix,
     sizes: np.ndarray,
@@ -220,7 +243,7 @@ def _halves(
     config: FidelityConfig,
     rng: np.random.Generator,
 ) -> dict[str, float]:
-    """The measures between two random halves of the held-out baskets (sampling noise)."""
+    """The measures between two disjoint random halves of the held-out baskets."""
     order = rng.permutation(real.shape[0])
     a, b = order[: len(order) // 2], order[len(order) // 2 :]
     if len(a) == 0:

@@ -44,10 +44,11 @@ def test_organic_pairs_follow_the_choice_model(small_world):
     history = world.history[[0]].toarray().astype(np.float32)
     static = model.static_utilities(world.user_factors[[0]], history)[0]
     m = world.n_items
+    complement = world.complement.toarray().astype(np.float32)
     first = probabilities(static[None], np.ones((1, m), bool))[0]
     expected = np.zeros((m, m))
     for i in range(m):
-        after = model.utilities(static[None], model.complement[[i]], np.array([1]))
+        after = model.utilities(static[None], complement[[i]], np.array([1]))
         available = np.ones((1, m), bool)
         available[0, i] = False
         expected[i] = first[i] * probabilities(after, available)[0]

@@ -10,7 +10,7 @@ import pytest
 
 from cartgym.data import load_transactions
 from cartgym.fidelity import FidelityConfig, TargetCheck, fit_and_validate, validate
-from cartgym.fidelity.report import HALVES, TRAINING
+from cartgym.fidelity.report import HALVES, RESAMPLED, TRAINING
 
 
 def table_of(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -38,7 +38,7 @@ def test_validate_writes_a_report(tiny_world, split, tmp_path):
         "item popularity, Spearman",
         "top-pair lift, Spearman",
     ]
-    assert set(report.references) == {HALVES, TRAINING}
+    assert set(report.references) == {RESAMPLED, HALVES, TRAINING}
     text = (tmp_path / "report.md").read_text()
     assert text.startswith("# Synthetic") and "## Targets" in text and "N/A" in text
     for figure in ("basket_size", "spend", "popularity", "pair_lift", "next_basket"):
