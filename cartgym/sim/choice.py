@@ -94,7 +94,9 @@ def sample_categorical(weights, uniforms, ops: Ops | None = None, blocks=None):
         cumulative = np.cumsum(weights[0], dtype=np.float64)
         if cumulative[-1] <= 0:
             return np.array([-1])
-        index = min(int(np.searchsorted(cumulative, uniforms[0] * cumulative[-1], "right")), n_cols - 1)
+        index = min(
+            int(np.searchsorted(cumulative, uniforms[0] * cumulative[-1], "right")), n_cols - 1
+        )
         if weights[0, index] > 0:
             return np.array([index])
         return _redraw(weights, uniforms, np.array([index]), np.array([True]), ops)

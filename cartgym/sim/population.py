@@ -73,6 +73,21 @@ class Population:
         self.sessions = sessions
         self._taste_chol = np.linalg.cholesky(world.taste_cov + 1e-9 * np.eye(world.n_factors))
 
+    def _history_rows(self, users: np.ndarray) -> np.ndarray:
+        """(B, M) dense history rows of ``users`` (zeros for -1), straight from the CSR arrays."""
+        csr = self.world.history
+        known = np.maximum(users, 0)
+        starts, ends = csr.indptr[known], csr.indptr[known + 1]
+        lengths = np.where(users >= 0, ends - starts, 0)
+        positions = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(
+            lengths.sum()
+        )
+        rows = np.zeros((len(users), csr.shape[1]), dtype=np.float32)
+        rows[np.repeat(np.arange(len(users)), lengths), csr.indices[positions]] = csr.data[
+            positions
+        ]
+        return rows
+
     def draw(self, n: int, rng: np.random.Generator) -> Arrivals:
         """Draw ``n`` shoppers; always consumes the same number of random draws."""
         world = self.world
@@ -85,7 +100,6 @@ class Population:
         patience = rng.geometric(1.0 / self.patience_mean, size=n)
         users = np.where(new, -1, world.session_users[logged])
         tastes = np.where(new[:, None], fresh_taste, world.user_factors[np.maximum(users, 0)])
-        history = world.history[np.maximum(users, 0)].toarray().astype(np.float32)
-        history[new] = 0.0
+        history = self._history_rows(np.where(new, -1, users))
         sizes = np.where(new, any_size, world.session_sizes[logged])
         return Arrivals(users, tastes.astype(np.float32), history, sizes, patience)

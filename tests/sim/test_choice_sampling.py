@@ -104,3 +104,13 @@ def test_sessions_end_at_checkout_or_abandonment(small_world):
     assert np.all(sim.cart_size[ended_abandoned] < sim.intended_size[ended_abandoned])
     assert np.all(sim.in_cart.sum(axis=1) == sim.cart_size)
     assert np.allclose(sim.cart_value, (sim.in_cart * small_world.line_values).sum(axis=1))
+
+
+def test_population_history_rows_match_the_sparse_matrix(world):
+    from cartgym.sim.population import Population
+
+    users = np.array([0, -1, 5, world.n_users - 1, 17, 5])
+    rows = Population(world)._history_rows(users)
+    expected = world.history[np.maximum(users, 0)].toarray()
+    expected[users < 0] = 0.0
+    assert np.array_equal(rows, expected)
