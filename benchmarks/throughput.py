@@ -70,7 +70,9 @@ def full_catalogue_world() -> ShopperWorld:
     if path.exists():
         return ShopperWorld.load(path)
     CACHE.mkdir(parents=True, exist_ok=True)
-    world = fit(load_online_retail(), FitConfig(n_items=None), item_names=online_retail_item_names())
+    world = fit(
+        load_online_retail(), FitConfig(n_items=None), item_names=online_retail_item_names()
+    )
     return ShopperWorld.load(world.save(path))
 
 
@@ -90,8 +92,13 @@ def single_env_rate(env_id: str, steps: int, repeats: int, **kwargs) -> float:
 
 
 def vector_env_rate(n: int, backend: str, device: str, repeats: int, target: int) -> float:
-    env = gym.make_vec("CartRec-v0", num_envs=n, vectorization_mode="vector_entry_point",
-                       backend=backend, device=device)
+    env = gym.make_vec(
+        "CartRec-v0",
+        num_envs=n,
+        vectorization_mode="vector_entry_point",
+        backend=backend,
+        device=device,
+    )
     env.reset(seed=0)
     rng = np.random.default_rng(0)
     steps = max(3, target // n)
@@ -167,10 +174,9 @@ class ZeroEnv(gym.Env):
 
 def ppo_rates(frames: int, repeats: int) -> dict[str, float]:
     import torch
+    from cartgym.agents.vec_env import make_sb3_vec_env
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
-
-    from cartgym.agents.vec_env import make_sb3_vec_env
 
     torch.set_num_threads(1)
     spaces = gym.make("CartRec-v0")
@@ -224,7 +230,9 @@ def ppo_rates(frames: int, repeats: int) -> dict[str, float]:
         model = PPO("MlpPolicy", venv, n_steps=n_steps, seed=0, device="cpu", verbose=0)
         model.learn(n_steps * venv.num_envs)  # warm-up: allocations, first update
         out[name] = median_rate(
-            lambda m=model, k=n_steps * venv.num_envs: (m.learn(k, reset_num_timesteps=False), k)[1],
+            lambda m=model, k=n_steps * venv.num_envs: (m.learn(k, reset_num_timesteps=False), k)[
+                1
+            ],
             repeats,
         )
     return out
@@ -254,7 +262,8 @@ def main(args: Args) -> list[str]:
     repeats = 3 if args.quick else args.repeats
     scale = 0.1 if args.quick else 1.0
     lines = [
-        f"cartgym {cartgym.__version__}, python {platform.python_version()}, numpy {np.__version__}, "
+        f"cartgym {cartgym.__version__}, python {platform.python_version()}, "
+        f"numpy {np.__version__}, "
         f"{os.cpu_count()} cpus; torch threads 1; median of {repeats} runs",
         "",
         "| what | setting | rate | unit |",
@@ -274,8 +283,18 @@ def main(args: Args) -> list[str]:
         ("1,000 items", {}),
         (f"{full.n_items:,} items (all)", {"world": full}),
     ):
-        row("single env, gym.make", label, single_env_rate("CartRec-v0", steps, repeats, **kwargs), "steps/s")
-    row("CartPole-v1, gym.make", "reference", single_env_rate("CartPole-v1", steps, repeats), "steps/s")
+        row(
+            "single env, gym.make",
+            label,
+            single_env_rate("CartRec-v0", steps, repeats, **kwargs),
+            "steps/s",
+        )
+    row(
+        "CartPole-v1, gym.make",
+        "reference",
+        single_env_rate("CartPole-v1", steps, repeats),
+        "steps/s",
+    )
 
     backends = [("numpy", "cpu")]
     try:
@@ -305,9 +324,15 @@ def main(args: Args) -> list[str]:
     for name, rate in ppo.items():
         row("SB3 " + name.split(" ", 1)[0], name.split(" ", 1)[1], rate, "frames/s")
     for n_envs in (1, 8):
-        cart, zero = ppo.get(f"ppo n_envs={n_envs} CartRec-v0"), ppo.get(f"ppo n_envs={n_envs} zero-cost")
+        cart, zero = (
+            ppo.get(f"ppo n_envs={n_envs} CartRec-v0"),
+            ppo.get(f"ppo n_envs={n_envs} zero-cost"),
+        )
         if cart and zero:
-            lines.append(f"PPO n_envs={n_envs}: CartRec-v0 at {cart / zero:.2f}x the zero-cost env's frames/s")
+            lines.append(
+                f"PPO n_envs={n_envs}: CartRec-v0 at {cart / zero:.2f}x "
+                "the zero-cost env's frames/s"
+            )
             print(lines[-1])
 
     samples = memory_profile(int(args.memory_steps * (0.2 if args.quick else 1.0)))

@@ -3,6 +3,10 @@
     cartgym fit SOURCE [--user-col C --basket-col C --item-col C ...] -o WORLD.npz
     cartgym info WORLD
     cartgym demo [--sessions N] [--seed S]
+    cartgym bench --preset quick | --config FILE [--backend ray] ...   (needs [agents])
+    cartgym report RESULTS --out FOLDER                                (needs [agents])
+    cartgym train ALGORITHM ...                                        (needs [agents])
+    cartgym validate WORLD HELDOUT ...
 
 A user error (bad argument, missing file, unreadable data) prints one line and exits
 with status 2; ``--debug`` shows the traceback instead.
@@ -17,6 +21,19 @@ import time
 from pathlib import Path
 
 BUNDLED_SOURCES = ("online_retail",)
+# command -> (module, help); the modules need the [agents] extra, except validate.
+PASSTHROUGH = {
+    "bench": "cartgym.agents.bench",
+    "report": "cartgym.agents.report",
+    "train": "cartgym.agents.train",
+    "validate": "cartgym.fidelity.cli",
+}
+PASSTHROUGH_HELP = {
+    "bench": "run a benchmark sweep (agents x envs x seeds)",
+    "report": "tables and plots of a sweep's results",
+    "train": "train an SB3 agent on a cartgym environment",
+    "validate": "compare simulated shoppers with held-out real ones",
+}
 
 
 class UserError(Exception):
@@ -59,6 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
     info.add_argument("world", help="a world file, or 'online_retail'")
     info.add_argument("--json", action="store_true", help="print the full fit report as JSON")
 
+    # Commands implemented elsewhere get their arguments unparsed (each has its own --help).
+    for name, help_text in PASSTHROUGH_HELP.items():
+        passthrough = commands.add_parser(name, help=help_text, add_help=False)
+        passthrough.add_argument("args", nargs=argparse.REMAINDER)
+
     demo = commands.add_parser("demo", help="roll out shoppers and print session metrics")
     demo.add_argument("--env", default="CartRec-v0", help="environment id")
     demo.add_argument("--world", default="online_retail", help="world name or file")
@@ -68,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = argv[:1] == ["--debug"]
+    rest = argv[1:] if debug else argv
+    if rest and rest[0] in PASSTHROUGH:
+        return _passthrough(rest[0], rest[1:], debug)
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"fit": _fit, "info": _info, "demo": _demo}
@@ -80,6 +107,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cartgym {args.command}: error: {message}", file=sys.stderr)
         return 2
     return 0
+
+
+def _passthrough(command: str, argv: list[str], debug: bool) -> int:
+    import importlib
+
+    try:
+        module = importlib.import_module(PASSTHROUGH[command])
+    except ImportError as error:
+        if debug:
+            raise
+        print(f'cartgym {command}: error: {error} (pip install "cartgym[agents]")', file=sys.stderr)
+        return 2
+    try:
+        return int(module.main(argv) or 0)
+    except (ValueError, OSError, ImportError) as error:
+        if debug:
+            raise
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"cartgym {command}: error: {message}", file=sys.stderr)
+        return 2
 
 
 def _fit(args: argparse.Namespace) -> None:

@@ -1,0 +1,210 @@
+"""The benchmark report: tables with confidence intervals, significance, plots; generated.
+
+    cartgym report runs/quick/results.parquet --out docs/results/quick   # or benchmarks/report.py
+
+Per environment, one row per agent: the mean over seeds of each metric with a 95%
+Student-t interval over seeds (every agent ran on the same seeds), the normalised score
+(agent - random) / (oracle-myopic - random) computed seed by seed, and a paired t-test
+over seeds against the best baseline (the non-oracle, non-RL agent with the highest mean
+revenue). Writes ``index.md`` and PNG plots into the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+import cartgym
+
+from .bench import METRICS, RL_ALGORITHMS
+
+REFERENCES = ("random", "oracle_myopic")
+
+
+def normalised_scores(table: pd.DataFrame) -> pd.Series:
+    """Per row: (revenue - random's) / (oracle's - random's), same env and seed."""
+    key = ["env", "seed"]
+    revenue = table.set_index([*key, "agent"])["revenue_per_session"]
+    random = revenue.xs("random", level="agent")
+    oracle = revenue.xs("oracle_myopic", level="agent")
+    index = pd.MultiIndex.from_frame(table[key])
+    low, high = random.reindex(index).to_numpy(), oracle.reindex(index).to_numpy()
+    return pd.Series((table["revenue_per_session"].to_numpy() - low) / (high - low), table.index)
+
+
+def mean_ci(values: np.ndarray) -> tuple[float, float]:
+    """Mean and half-width of the 95% t interval (NaN with fewer than 2 values)."""
+    values = np.asarray(values, dtype=float)
+    if len(values) < 2:
+        return float(values.mean()), float("nan")
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean()), float(half)
+
+
+def summary_table(table: pd.DataFrame, env: str) -> pd.DataFrame:
+    rows = table[table["env"] == env].copy()
+    has_refs = set(REFERENCES) <= set(rows["agent"])
+    if has_refs:
+        rows["normalised_score"] = normalised_scores(rows)
+    columns = [*METRICS, "normalised_score"] if has_refs else list(METRICS)
+    baselines = rows[~rows["agent"].isin([*REFERENCES[1:], *RL_ALGORITHMS])]
+    by_revenue = baselines.groupby("agent")["revenue_per_session"].mean()
+    best = by_revenue.idxmax() if len(by_revenue) else None
+    reference = rows[rows["agent"] == best].set_index("seed")["revenue_per_session"]
+    out = []
+    for agent, group in rows.groupby("agent"):
+        entry: dict[str, object] = {"agent": agent, "seeds": len(group)}
+        for column in columns:
+            entry[column] = mean_ci(group[column].to_numpy())
+        entry["train_s"] = group["train_seconds"].median()
+        entry["s_per_1000_sessions"] = group["seconds_per_1000_sessions"].median()
+        mine = group.set_index("seed")["revenue_per_session"]
+        paired = pd.concat([mine, reference], axis=1, join="inner").dropna()
+        if agent == best or len(paired) < 2:
+            entry["vs_best_baseline"] = "best baseline" if agent == best else "n/a"
+        else:
+            diff = paired.iloc[:, 0] - paired.iloc[:, 1]
+            p = stats.ttest_rel(paired.iloc[:, 0], paired.iloc[:, 1]).pvalue if diff.std() else 0.0
+            sign = "+" if diff.mean() > 0 else "-"
+            entry["vs_best_baseline"] = f"{sign}{abs(diff.mean()):.2f} (p={p:.3g})"
+        out.append(entry)
+    frame = pd.DataFrame(out)
+    order = frame["revenue_per_session"].map(lambda mc: mc[0])
+    return frame.assign(_order=order).sort_values("_order", ascending=False).drop(columns="_order")
+
+
+def _fmt(cell: object) -> str:
+    if isinstance(cell, tuple):
+        mean, half = cell
+        return f"{mean:.3f} ± {half:.3f}" if np.isfinite(half) else f"{mean:.3f}"
+    if isinstance(cell, float):
+        return f"{cell:.2f}"
+    return str(cell)
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    body = ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *body])
+
+
+def plots(table: pd.DataFrame, env: str, out: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = table[table["env"] == env]
+    safe = env.replace("/", "_")
+    names = []
+    summary = rows.groupby("agent")["revenue_per_session"].agg(["mean", "std", "count"])
+    summary = summary.sort_values("mean")
+    half = stats.t.ppf(0.975, np.maximum(summary["count"] - 1, 1)) * summary["std"].fillna(0)
+    half /= np.sqrt(summary["count"])
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(summary) + 1.2))
+    ax.barh(summary.index, summary["mean"], xerr=half, color="#4c72b0")
+    ax.set_xlabel("revenue per session (mean over seeds, 95% CI)")
+    ax.set_title(env)
+    fig.tight_layout()
+    names.append(f"{safe}_revenue.png")
+    fig.savefig(out / names[-1], dpi=110)
+    plt.close(fig)
+
+    curves = rows[rows["curve"].map(lambda c: len(json.loads(c)) > 0)]
+    if len(curves):
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for agent, group in curves.groupby("agent"):
+            points = pd.DataFrame(
+                [p for c in group["curve"] for p in json.loads(c)], columns=["steps", "revenue"]
+            )
+            mean = points.groupby("steps")["revenue"].mean()
+            ax.plot(mean.index, mean.to_numpy(), marker="o", label=agent)
+        for ref, style in (("random", ":"), ("oracle_myopic", "--")):
+            level = rows.loc[rows["agent"] == ref, "revenue_per_session"]
+            if len(level):
+                ax.axhline(level.mean(), linestyle=style, color="grey", label=f"{ref} (final)")
+        ax.set_xlabel("training environment steps")
+        ax.set_ylabel("revenue per evaluation session")
+        ax.set_title(f"{env}: learning curves (mean over seeds)")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        names.append(f"{safe}_curves.png")
+        fig.savefig(out / names[-1], dpi=110)
+        plt.close(fig)
+    return names
+
+
+def write_report(results: str | Path, out: str | Path, command: str | None = None) -> Path:
+    """Write ``index.md`` and plots for a results table; returns the markdown path."""
+    results, out = Path(results), Path(out)
+    if not results.exists():
+        raise FileNotFoundError(f"{results}: no results table (run `cartgym bench` first)")
+    table = pd.read_parquet(results)
+    if table.empty:
+        raise ValueError(f"{results}: the results table is empty")
+    out.mkdir(parents=True, exist_ok=True)
+    config = results.parent / "config.json"
+    lines = [
+        f"# Benchmark results: {table['config'].iloc[0]}",
+        "",
+        "<!-- generated by cartgym report; do not edit -->",
+        "",
+        f"Command: `{command or 'cartgym report ' + str(results)}`",
+        "",
+        f"cartgym {cartgym.__version__}, Python {platform.python_version()}, "
+        f"{platform.machine()} with {os.cpu_count()} CPUs; torch with one thread per worker.",
+        "",
+        "Each cell: mean over seeds ± half-width of the 95% t interval. Normalised score = "
+        "(agent - random) / (oracle-myopic - random), seed by seed. `vs_best_baseline`: mean "
+        "difference in revenue per session against the best non-oracle baseline, paired "
+        "t-test over seeds.",
+    ]
+    if config.exists():
+        lines += ["", "Config:", "", "```json", config.read_text().strip(), "```"]
+    for env in sorted(table["env"].unique()):
+        frame = summary_table(table, env)
+        lines += ["", f"## {env}", "", markdown(frame), ""]
+        for name in plots(table, env, out):
+            lines.append(f"![{name}]({name})")
+        lines += ["", _verdict(frame)]
+    path = out / "index.md"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _verdict(frame: pd.DataFrame) -> str:
+    """The question answered in words, from the numbers in the table."""
+    revenue = frame.set_index("agent")["revenue_per_session"].map(lambda mc: mc[0])
+    rl = revenue[revenue.index.isin(RL_ALGORITHMS)]
+    base = revenue[~revenue.index.isin([*RL_ALGORITHMS, "oracle_myopic"])]
+    if rl.empty or base.empty:
+        return "No RL agent in this sweep."
+    best_rl, best_base = rl.idxmax(), base.idxmax()
+    scores = frame.set_index("agent").get("normalised_score")
+    score = scores[best_rl][0] if scores is not None else float("nan")
+    beats = "beats" if rl.max() > base.max() else "does not beat"
+    above = "above" if score > 1 else "below"
+    return (
+        f"Best RL agent: **{best_rl}** ({rl.max():.2f} revenue/session) {beats} the best "
+        f"non-oracle baseline **{best_base}** ({base.max():.2f}); its normalised score "
+        f"{score:.3f} is {above} 1 (the oracle-myopic level). See `vs_best_baseline` for "
+        "the paired test."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cartgym report", description=__doc__.splitlines()[0])
+    parser.add_argument("results", help="a results.parquet written by cartgym bench")
+    parser.add_argument("--out", required=True, help="folder for index.md and the plots")
+    args = parser.parse_args(argv)
+    path = write_report(args.results, args.out, command="cartgym report " + " ".join(argv or []))
+    print(f"wrote {path}")
+    return 0

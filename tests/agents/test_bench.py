@@ -1,0 +1,156 @@
+"""The benchmark harness: configs, reproducibility, resume after a crash, Ray, the report."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from cartgym.agents.bench import BenchConfig, ConfigError, RowStore, sweep
+from cartgym.agents.report import normalised_scores, write_report
+
+TINY = {
+    "name": "tiny",
+    "agents": ["random", "oracle_myopic", "popularity", "ucb1"],
+    "envs": [{"id": "CartRec-v0", "kwargs": {"n_items": 40}}],
+    "seeds": [0, 1],
+    "budget": 300,
+    "eval_sessions": 40,
+    "eval_lanes": 10,
+    "curve_points": 2,
+    "curve_sessions": 20,
+}
+TIMING = ["train_seconds", "eval_seconds", "seconds_per_1000_sessions"]
+
+
+def _quiet(_):
+    pass
+
+
+@pytest.fixture(scope="module")
+def tiny_results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    table = sweep(BenchConfig.from_dict(TINY), out, log=_quiet)
+    return out, table
+
+
+def _stable(table):
+    return table.drop(columns=TIMING).sort_values(["agent", "seed"]).reset_index(drop=True)
+
+
+def test_one_row_per_run_with_every_metric(tiny_results):
+    out, table = tiny_results
+    assert len(table) == 4 * 2
+    assert not table.duplicated(["agent", "env", "seed"]).any()
+    for column in ("revenue_per_session", "ctr", "conversion", "basket_size", "coverage"):
+        assert table[column].notna().all()
+    assert (table["sessions"] == 40).all()
+    learners = table[table["agent"] == "ucb1"]
+    assert (learners["interactions"] == 300).all()
+    assert all(len(json.loads(c)) == 2 for c in learners["curve"])
+    assert (table.loc[table["agent"] != "ucb1", "interactions"] == 0).all()
+    assert pd.read_parquet(out / "results.parquet").shape == table.shape
+
+
+def test_identical_config_and_seeds_give_identical_results(tiny_results, tmp_path):
+    _, first = tiny_results
+    again = sweep(BenchConfig.from_dict(TINY), tmp_path, log=_quiet)
+    pd.testing.assert_frame_equal(_stable(first), _stable(again))
+
+
+def test_resume_after_a_crash_runs_only_what_is_missing(tiny_results, tmp_path):
+    out, first = tiny_results
+    resumed = tmp_path / "resumed"
+    (resumed / "rows").mkdir(parents=True)
+    for row in sorted((out / "rows").glob("*.parquet"))[:5]:
+        (resumed / "rows" / row.name).write_bytes(row.read_bytes())
+    (resumed / "rows" / ".ucb1__x.parquet.123.partial").write_bytes(b"half a file")
+    logs = []
+    table = sweep(BenchConfig.from_dict(TINY), resumed, log=logs.append)
+    assert "3 run(s) to do, 5 already done" in logs[0]
+    assert not list((resumed / "rows").glob(".*.partial"))
+    pd.testing.assert_frame_equal(_stable(first), _stable(table))
+
+
+def test_a_different_config_in_the_same_folder_is_refused(tiny_results):
+    out, _ = tiny_results
+    with pytest.raises(ConfigError, match="different config"):
+        sweep(BenchConfig.from_dict({**TINY, "budget": 301}), out, log=_quiet)
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"agents": ["random", "nope"]}, "agents"),
+        ({"budget": 0}, "budget"),
+        ({"budget": "many"}, "budget"),
+        ({"seeds": [0, "one"]}, "seeds"),
+        ({"envs": [{"id": "Nope-v0"}]}, "envs"),
+        ({"envs": [{"name": "CartRec-v0"}]}, "envs[0]"),
+        ({"eval_sessions": -5}, "eval_sessions"),
+        ({"budgte": 10}, "budgte"),
+        ({"agent_kwargs": {"dqn": {}}}, "agent_kwargs"),
+    ],
+)
+def test_malformed_configs_name_the_key(change, key):
+    with pytest.raises(ConfigError, match=key.replace("[", r"\[")):
+        BenchConfig.from_dict({**TINY, **change})
+
+
+def test_missing_keys_are_named():
+    with pytest.raises(ConfigError, match=r"missing key.*budget"):
+        BenchConfig.from_dict({k: v for k, v in TINY.items() if k != "budget"})
+
+
+def test_report_tables_scores_and_plots(tiny_results, tmp_path):
+    out, table = tiny_results
+    scores = normalised_scores(table)
+    assert np.allclose(scores[table["agent"] == "random"], 0.0)
+    assert np.allclose(scores[table["agent"] == "oracle_myopic"], 1.0)
+    path = write_report(out / "results.parquet", tmp_path / "report")
+    text = path.read_text()
+    assert "| agent |" in text and "normalised_score" in text and "best baseline" in text
+    assert len(list((tmp_path / "report").glob("*.png"))) == 2
+
+
+def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({**TINY, "seeds": [0, 1, 2], "curve_points": 0}))
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "cartgym.cli",
+        "bench",
+        "--config",
+        str(config),
+        "--out",
+        str(out),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(RowStore(out).done()) < 3:
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    before = RowStore(out).done()
+    assert 3 <= len(before) < 12, "the kill should land mid-sweep"
+    finished = subprocess.run(command, capture_output=True, text=True)
+    assert finished.returncode == 0, finished.stderr
+    table = pd.read_parquet(out / "results.parquet")
+    assert len(table) == 12 and not table.duplicated(["agent", "env", "seed"]).any()
+    assert before <= RowStore(out).done()
+    assert not list(out.rglob("*.partial"))
+
+
+def test_ray_backend_runs_a_tiny_sweep(tmp_path):
+    pytest.importorskip("ray")
+    config = BenchConfig.from_dict({**TINY, "agents": ["random", "popularity"], "curve_points": 0})
+    table = sweep(config, tmp_path, backend="ray", workers=2, log=_quiet)
+    assert len(table) == 4 and not table.duplicated(["agent", "seed"]).any()
+    local = sweep(config, tmp_path / "local", log=_quiet)
+    pd.testing.assert_frame_equal(_stable(table), _stable(local))
