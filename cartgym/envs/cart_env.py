@@ -14,7 +14,7 @@ from cartgym.envs.observation import ObservationLayout
 from cartgym.envs.sessions import CartSessions
 from cartgym.envs.worlds import DEFAULT_WORLD
 from cartgym.sim.oracle import OracleView
-from cartgym.sim.simulator import StepOutcome
+from cartgym.sim.simulator import SimConfig, StepOutcome
 
 
 class CartEnv(gym.Env):
@@ -53,9 +53,10 @@ class CartEnv(gym.Env):
     ``reward="revenue"`` (default): the line value (unit price x median quantity) of an
     accepted recommendation, else 0. ``"click"``: 1 per accepted recommendation.
     ``"basket_value"``: the value of the whole cart, paid at checkout. Every step's
-    ``info`` carries all parts: ``accepted``, ``organic`` (item indices, -1 for none),
-    ``rec_revenue``, ``organic_revenue``, ``cart_size``, ``cart_value``, ``checkout``,
-    ``abandoned``.
+    ``info`` carries all parts: ``accepted`` (the first item taken, -1 for none),
+    ``accepted_count`` (items taken from the slate), ``organic`` (the shopper's own item,
+    -1 for none), ``rec_revenue``, ``organic_revenue``, ``discount_cost``, ``cart_size``,
+    ``cart_value``, ``checkout``, ``abandoned``.
 
     ## Starting State
 
@@ -81,6 +82,11 @@ class CartEnv(gym.Env):
       population Gaussian (default 0).
     * ``population``: ``"all"``, ``"train"`` or ``"eval"``: which logged users arrive
       (a fixed 80/20 split by user id).
+    * ``response``: ``"single"`` (default: at most one item of a slate is taken) or
+      ``"multi"`` (any subset, by sequential picks with the cart updated between picks;
+      needs ``slate_size >= 2``).
+    * ``show_recommendations``: ``False`` runs the no-recommendation control: the same
+      shoppers fill their carts on their own (actions are ignored, patience is never used).
     * ``render_mode``: ``None`` or ``"ansi"``.
     * ``backend``: ``"numpy"`` (default) or ``"torch"``; ``device``: ``"auto"`` (CUDA when
       present), ``"cpu"`` or ``"cuda"`` (torch only). The dynamics are the same code.
@@ -112,6 +118,8 @@ class CartEnv(gym.Env):
         patience_mean: float = 10.0,
         new_shopper_rate: float = 0.0,
         population: str = "all",
+        response: str = "single",
+        show_recommendations: bool = True,
         render_mode: str | None = None,
         backend: str = "numpy",
         device: str = "auto",
@@ -123,11 +131,15 @@ class CartEnv(gym.Env):
             world,
             n_items,
             slate_size,
-            reward,
-            salience,
-            patience_mean,
-            new_shopper_rate,
-            population,
+            SimConfig(
+                salience=salience,
+                patience_mean=patience_mean,
+                new_shopper_rate=new_shopper_rate,
+                population=population,
+                reward=reward,
+                response=response,
+                show_recommendations=show_recommendations,
+            ),
             backend,
             device,
         )

@@ -81,7 +81,8 @@ class Observer:
             obs[fresh, layout.history] = sim.history[fresh] * self._history_scale
             self._seen[:] = sim.sessions_started
         added = sim.last_added >= 0
-        obs[sim.rows[added], sim.last_added[added]] = 1.0  # the cart block starts at 0
+        rows = sim.rows[:, None] + 0 * sim.last_added
+        obs[rows[added], sim.last_added[added]] = 1.0  # the cart block starts at 0
         scalars = obs[:, layout.scalars]
         scalars[:, 0] = ops.log1p(sim.cart_size) * self._size_scale
         scalars[:, 1] = ops.log1p(sim.cart_value) * self._value_scale

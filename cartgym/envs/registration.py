@@ -10,6 +10,7 @@ MAX_EPISODE_STEPS = 100
 ENV_IDS: dict[str, dict] = {
     "CartRec-v0": {},
     "CartRecSlate-v0": {"slate_size": 3},
+    "CartRecMultiSlate-v0": {"slate_size": 3, "response": "multi"},
 }
 
 

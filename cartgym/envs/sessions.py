@@ -17,7 +17,8 @@ from cartgym.sim.simulator import CartSimulator, SimConfig, StepOutcome
 class CartSessions:
     """B shopping sessions over one world, with the spaces of one session.
 
-    The keyword arguments are those of :class:`~cartgym.envs.cart_env.CartEnv`.
+    The arguments are those of :class:`~cartgym.envs.cart_env.CartEnv`, the simulator's
+    named assumptions gathered in a :class:`~cartgym.sim.simulator.SimConfig`.
     """
 
     def __init__(
@@ -26,11 +27,7 @@ class CartSessions:
         world: str | Path | ShopperWorld,
         n_items: int | None,
         slate_size: int,
-        reward: str,
-        salience: float,
-        patience_mean: float,
-        new_shopper_rate: float,
-        population: str,
+        config: SimConfig,
         backend: str = "numpy",
         device: str = "auto",
     ):
@@ -40,13 +37,8 @@ class CartSessions:
             raise ValueError(f"slate_size must be an int in [1, {m}], got {slate_size!r}")
         if not 1 <= slate_size <= m:
             raise ValueError(f"slate_size must be an int in [1, {m}], got {slate_size!r}")
-        config = SimConfig(
-            salience=salience,
-            patience_mean=patience_mean,
-            new_shopper_rate=new_shopper_rate,
-            population=population,
-            reward=reward,
-        )
+        if config.response != "single" and slate_size < 2:
+            raise ValueError(f"response={config.response!r} needs slate_size >= 2")
         self.sim = CartSimulator(self.world, n_sessions, config, backend=backend, device=device)
         self.observer = Observer(self.sim)
         self.layout = self.observer.layout
@@ -95,5 +87,7 @@ class CartSessions:
                 organic_revenue=outcome.organic_revenue,
                 checkout=outcome.checkout,
                 abandoned=outcome.abandoned,
+                accepted_count=(outcome.taken >= 0).sum(axis=1),
+                discount_cost=outcome.discount_cost,
             )
         return info

@@ -15,6 +15,7 @@ from cartgym.envs.registration import MAX_EPISODE_STEPS
 from cartgym.envs.sessions import CartSessions
 from cartgym.envs.worlds import DEFAULT_WORLD
 from cartgym.sim.oracle import OracleView
+from cartgym.sim.simulator import SimConfig
 
 
 class CartVectorEnv(VectorEnv):
@@ -48,6 +49,8 @@ class CartVectorEnv(VectorEnv):
         patience_mean: float = 10.0,
         new_shopper_rate: float = 0.0,
         population: str = "all",
+        response: str = "single",
+        show_recommendations: bool = True,
         max_episode_steps: int | None = MAX_EPISODE_STEPS,
         backend: str = "numpy",
         device: str = "auto",
@@ -72,11 +75,15 @@ class CartVectorEnv(VectorEnv):
             world,
             n_items,
             slate_size,
-            reward,
-            salience,
-            patience_mean,
-            new_shopper_rate,
-            population,
+            SimConfig(
+                salience=salience,
+                patience_mean=patience_mean,
+                new_shopper_rate=new_shopper_rate,
+                population=population,
+                reward=reward,
+                response=response,
+                show_recommendations=show_recommendations,
+            ),
             backend,
             device,
         )

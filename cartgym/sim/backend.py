@@ -62,6 +62,10 @@ class NumpyOps:
     def repeat(self, values: Any, counts: Any) -> Any:
         return np.repeat(values, counts)
 
+    def concat(self, arrays: list[Any]) -> Any:
+        """Join (B, k_i) arrays along the columns."""
+        return np.concatenate(arrays, axis=1)
+
     def clip(self, values: Any, low: float | None, high: float | None) -> Any:
         # np.minimum/np.maximum: ndarray.clip costs microseconds of dtype checks per call
         if low is not None:
@@ -145,6 +149,9 @@ class TorchOps:
 
     def repeat(self, values: Any, counts: Any) -> Any:
         return self.torch.repeat_interleave(values, counts)
+
+    def concat(self, arrays: list[Any]) -> Any:
+        return self.torch.cat(arrays, dim=1)
 
     def clip(self, values: Any, low: float | None, high: float | None) -> Any:
         return self.torch.clamp(values, low, high)

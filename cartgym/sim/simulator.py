@@ -33,6 +33,7 @@ from cartgym.sim.oracle import OracleView
 from cartgym.sim.population import Population
 
 REWARDS = ("revenue", "click", "basket_value")
+RESPONSES = ("single", "multi", "bundle")
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,18 @@ class SimConfig:
     patience_mean: mean number of ignored recommendations a shopper tolerates (geometric).
     new_shopper_rate: share of shoppers with no logged history.
     population: logged users to draw from: "all", "train" (80%) or "eval" (20%).
-    reward: "revenue" (line value of accepted recommendations), "click" (1 per accepted
-        recommendation) or "basket_value" (value of the whole cart, paid at checkout).
+    reward: "revenue" (line value of accepted recommendations, net of discounts), "click"
+        (1 per accepted item) or "basket_value" (value of the whole cart, paid at checkout).
+    response: how a slate is answered. "single": at most one item (a conditional logit
+        over the slate and the shopper's own alternatives). "multi": any subset, by
+        sequential picks with the cart updated between picks (so an item taken makes its
+        complements in the slate more likely); the first draw outside the slate ends the
+        picking. "bundle": the whole slate or nothing (taken when the sequential picks
+        take every item; otherwise declined).
+    discount_sensitivity: in bundle mode a discount d multiplies the bundle's weight by
+        (1 - d) ** -discount_sensitivity (a named assumption: the logs hold no discounts).
+    show_recommendations: False gives the no-recommendation control: nothing is shown,
+        every item is the shopper's own and patience is never used.
     """
 
     salience: float = 2.0
@@ -52,25 +63,36 @@ class SimConfig:
     new_shopper_rate: float = 0.0
     population: str = "all"
     reward: str = "revenue"
+    response: str = "single"
+    discount_sensitivity: float = 1.0
+    show_recommendations: bool = True
 
     def __post_init__(self) -> None:
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
+        if self.response not in RESPONSES:
+            raise ValueError(f"response must be one of {RESPONSES}, got {self.response!r}")
         if not np.isfinite(self.salience):
             raise ValueError(f"salience must be a finite number, got {self.salience!r}")
+        if not (np.isfinite(self.discount_sensitivity) and self.discount_sensitivity >= 0):
+            raise ValueError(
+                f"discount_sensitivity must be finite and >= 0, got {self.discount_sensitivity!r}"
+            )
 
 
 @dataclass(frozen=True)
 class StepOutcome:
     """What happened to each shopper in one step (numpy arrays of length B)."""
 
-    accepted: np.ndarray  # item index taken from the recommendation, -1 if none
+    accepted: np.ndarray  # first item taken from the recommendation, -1 if none
     organic: np.ndarray  # item added by the shopper on their own, -1 if none
     reward: np.ndarray
-    rec_revenue: np.ndarray
+    rec_revenue: np.ndarray  # line values of the items taken, net of discount
     organic_revenue: np.ndarray
     checkout: np.ndarray
     abandoned: np.ndarray
+    taken: np.ndarray  # (B, K) items taken from the slate in order, -1 padded
+    discount_cost: np.ndarray  # revenue given up by the discount on taken items
 
 
 class CartSimulator:
@@ -119,7 +141,9 @@ class CartSimulator:
         self.block_width = int(np.ceil(np.sqrt(m)))
         self.blocks = ops.zeros((b, -(-m // self.block_width)), "float64")
         self.total = ops.zeros((b,), "float64")
-        self.last_added = ops.zeros((b,), "int64") - 1  # item added at the last step or reset
+        # (B, K + 1) items added at the last step (taken from the slate, then organic), -1
+        # padded; a reset row's cart is read whole from in_cart instead.
+        self.last_added = ops.zeros((b, 1), "int64") - 1
         self.cart_size = ops.zeros((b,), "int64")
         self.cart_value = ops.zeros((b,), "float64")
         self.intended_size = ops.zeros((b,), "int64")
@@ -162,39 +186,57 @@ class CartSimulator:
         weights = ops.exp_(static.clone() if ops.name == "torch" else static.copy())
         first = sample_categorical(weights, first_uniform, ops)
         self._add(rows, first)
-        self.last_added[rows] = first
+        self.last_added[rows] = -1  # the observer reads a restarted cart whole
         self._refresh(rows)
 
     # ------------------------------------------------------------------ step
-    def step(self, recommendations: Any, rng: np.random.Generator) -> StepOutcome:
+    def step(
+        self, recommendations: Any, rng: np.random.Generator, discounts: Any = None
+    ) -> StepOutcome:
         """Advance every shopper by one add-to-cart moment; ``recommendations`` is (B, K).
 
+        ``discounts`` (B,) in [0, 1) applies to bundles (``response="bundle"``) only.
         Shoppers whose session is over (``done``) are left as they are and get zeros.
         """
-        ops = self.ops
+        ops, config = self.ops, self.config
         recs = ops.asarray(recommendations, "int64")
-        uniforms = ops.asarray(rng.random((2, self.n_shoppers)), "float64")
+        k = recs.shape[1]
+        draws = 2 if config.response == "single" else k + 1
+        uniforms = ops.asarray(rng.random((draws, self.n_shoppers)), "float64")
         active = ~self.done
+        discount = ops.zeros((self.n_shoppers,), "float64")
+        if discounts is not None and config.response == "bundle":
+            discount = ops.asarray(discounts, "float64")
 
-        # 1. Respond: a recommended item wins the logit draw, or none does.
-        accept, accepted, shown = self.respond(recs, uniforms[0])
-        accept &= active
+        # 1. Respond: items of the slate win logit draws, or none does.
+        if not config.show_recommendations:  # control: nothing shown, nothing taken
+            taken = ops.zeros((self.n_shoppers, k), "int64") - 1
+        elif config.response == "single":
+            accept, picked, _ = self.respond(recs, uniforms[0])
+            taken = ops.where(accept & active, picked, -1)[:, None]
+        else:
+            boost = self.boost * (1.0 - discount) ** -config.discount_sensitivity
+            taken = self._take_from_slate(recs, uniforms[:k], boost, active, config.response)
+        accept = taken[:, 0] >= 0
 
         # 2. Patience: an ignored recommendation costs one unit; at zero the shopper leaves.
         ignored = active & ~accept
-        self.patience -= ops.astype(ignored, "int64")
+        if config.show_recommendations:
+            self.patience -= ops.astype(ignored, "int64")
         abandoned = ignored & (self.patience <= 0)
 
-        # 3. Organic add by those who ignored the recommendation and stay (drawn for every
-        #    row, branch-free, from the items neither in the cart nor recommended).
+        # 3. Organic add by those who took nothing and stay (drawn for every row,
+        #    branch-free, from the items neither in the cart nor shown).
         stays = ignored & ~abandoned
-        organic = ops.where(stays, self.organic_choice(recs, shown, uniforms[1]), -1)
+        shown = recs if config.show_recommendations else recs[:, :0]
+        organic = ops.where(stays, self.organic_choice(shown, uniforms[-1]), -1)
 
-        # 4. Cart update and checkout.
-        added = ops.where(accept, accepted, organic)
-        self.last_added = added
-        grows = added >= 0
-        self._add(self.rows[grows], added[grows])
+        # 4. Cart update and checkout (items taken from a multi-item slate are in already).
+        added = ops.where(accept, taken[:, 0], organic)
+        self.last_added = ops.where(accept[:, None], taken, -1)
+        self.last_added = ops.concat([self.last_added, organic[:, None]])
+        fresh = organic >= 0 if config.response != "single" else added >= 0
+        self._add(self.rows[fresh], added[fresh])
         self._refresh()
         checkout = (
             active & ~abandoned & ((self.cart_size >= self.intended_size) | (stays & (organic < 0)))
@@ -204,59 +246,128 @@ class CartSimulator:
         self.n_ignored += ops.astype(ignored, "int64")
         self.last_accepted = ops.where(active, accept, self.last_accepted)
         self.done |= checkout | abandoned
-        return self._outcome(accept, ops.where(accept, accepted, -1), organic, checkout, abandoned)
+        return self._outcome(taken, discount, organic, checkout, abandoned)
 
-    def respond(self, recs: Any, uniforms: Any) -> tuple[Any, Any, Any]:
-        """The response to (B, K) recommendations, in O(K) per shopper.
+    def _take_from_slate(self, recs: Any, uniforms: Any, boost: Any, active: Any, mode: str):
+        """(B, K) items taken by sequential picks, the cart updated between picks.
 
-        Returns (accept, item taken or garbage where not accepted, weight of each shown
-        item with repeats counted once).
+        In bundle mode a shopper who does not take every distinct item of the slate takes
+        none: their cart is put back as it was.
         """
         ops = self.ops
-        shown = self.weights[self.rows[:, None], recs]
-        if recs.shape[1] > 1:
-            shown = shown * _first_occurrence(recs, ops)  # a repeated item is shown once
+        n, k = recs.shape
+        taken = ops.zeros((n, k), "int64") - 1
+        picking = active
+        saved = None
+        for j in range(k):
+            accept, picked, _ = self.respond(recs, uniforms[j], boost)
+            accept = accept & picking & (self.cart_size < self.intended_size)
+            if not bool(accept.any()):
+                break
+            rows = self.rows[accept]
+            if j == 0 and mode == "bundle":
+                saved = (rows, self._state(rows))
+            taken[rows, j] = picked[accept]
+            self._add(rows, picked[accept])
+            self._refresh(rows)
+            picking = accept
+        if saved is not None:
+            rows, state = saved
+            wanted = ops.astype(_first_occurrence(recs, ops), "int64").sum(1)
+            failed = ((taken >= 0).sum(1) < wanted)[rows]
+            if bool(failed.any()):
+                self._restore(rows[failed], {name: part[failed] for name, part in state.items()})
+                taken[rows[failed]] = -1
+        return taken
+
+    _STATE = (
+        "static",
+        "comp_sum",
+        "in_cart",
+        "weights",
+        "blocks",
+        "total",
+        "cart_size",
+        "cart_value",
+    )
+
+    def _state(self, rows: Any) -> dict[str, Any]:
+        return {name: getattr(self, name)[rows] for name in self._STATE}
+
+    def _restore(self, rows: Any, state: dict[str, Any]) -> None:
+        for name, part in state.items():
+            getattr(self, name)[rows] = part
+
+    def respond(self, recs: Any, uniforms: Any, boost: Any = None) -> tuple[Any, Any, Any]:
+        """The response to (B, K) recommendations, in O(K) per shopper.
+
+        ``boost`` multiplies the shown items' weights (default exp(salience); a (B,) array
+        for per-shopper boosts). Returns (accept, item taken or garbage where not accepted,
+        weight of each shown item with repeats counted once).
+        """
+        ops = self.ops
+        boost = self.boost if boost is None else boost
+        shown = self._shown_weights(recs)
         base = ops.astype(shown, "float64")
         shown_total = base.sum(1)
-        offered = shown_total * self.boost
+        offered = shown_total * boost
         threshold = uniforms * (offered + self.total - shown_total)
         accept = threshold < offered
         if recs.shape[1] == 1:
             return accept, recs[:, 0], shown
         # which recommended item: by its share of the offered weight
-        position = ((base * self.boost).cumsum(1) <= threshold[:, None]).sum(1)
+        scale = boost[:, None] if hasattr(boost, "shape") and boost.shape else boost
+        position = ((base * scale).cumsum(1) <= threshold[:, None]).sum(1)
         return accept, recs[self.rows, ops.clip(position, None, recs.shape[1] - 1)], shown
 
-    def organic_choice(self, recs: Any, shown: Any, uniforms: Any) -> Any:
+    def _shown_weights(self, recs: Any) -> Any:
+        shown = self.weights[self.rows[:, None], recs]
+        if recs.shape[1] > 1:
+            shown = shown * _first_occurrence(recs, self.ops)  # a repeated item is shown once
+        return shown
+
+    def organic_choice(self, recs: Any, uniforms: Any) -> Any:
         """One draw per shopper over the items neither in the cart nor in ``recs``.
 
         The recommended items' weights are set aside for the draw: zeroed in the weight
         rows and taken off their blocks' sums (O(K) per shopper), then restored.
         """
         ops, rows = self.ops, self.rows[:, None]
+        if recs.shape[1] == 0:
+            return sample_categorical(self.weights, uniforms, ops, blocks=self.blocks)
         blocks = self.blocks.clone() if ops.name == "torch" else self.blocks.copy()
-        ops.add_at(blocks, (rows, recs // self.block_width), -ops.astype(shown, "float64"))
+        shown = ops.astype(self._shown_weights(recs), "float64")
+        ops.add_at(blocks, (rows, recs // self.block_width), -shown)
         saved = self.weights[rows, recs]
         self.weights[rows, recs] = 0.0
         drawn = sample_categorical(self.weights, uniforms, ops, blocks=blocks)
         self.weights[rows, recs] = saved
         return drawn
 
-    def _outcome(self, accept, accepted, organic, checkout, abandoned) -> StepOutcome:
+    def _outcome(self, taken, discount, organic, checkout, abandoned) -> StepOutcome:
         to_numpy = self.ops.to_numpy
-        accept, accepted, organic = to_numpy(accept), to_numpy(accepted), to_numpy(organic)
+        taken, discount, organic = to_numpy(taken), to_numpy(discount), to_numpy(organic)
         checkout, abandoned = to_numpy(checkout), to_numpy(abandoned)
-        rec_revenue = np.where(accept, self.line_values[np.maximum(accepted, 0)], 0.0)
+        values = np.where(taken >= 0, self.line_values[np.maximum(taken, 0)], 0.0).sum(1)
+        rec_revenue = values * (1.0 - discount)
         organic_revenue = np.where(organic >= 0, self.line_values[np.maximum(organic, 0)], 0.0)
         kind = self.config.reward
         if kind == "revenue":
             reward = rec_revenue
         elif kind == "click":
-            reward = accept.astype(np.float64)
+            reward = (taken >= 0).sum(1).astype(np.float64)
         else:
             reward = np.where(checkout, to_numpy(self.cart_value), 0.0)
         return StepOutcome(
-            accepted, organic, reward, rec_revenue, organic_revenue, checkout, abandoned
+            accepted=taken[:, 0].copy(),
+            organic=organic,
+            reward=reward,
+            rec_revenue=rec_revenue,
+            organic_revenue=organic_revenue,
+            checkout=checkout,
+            abandoned=abandoned,
+            taken=taken,
+            discount_cost=values * discount,
         )
 
     # ------------------------------------------------------------------ oracle
