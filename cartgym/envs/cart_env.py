@@ -11,7 +11,7 @@ from gymnasium.error import ResetNeeded
 
 from cartgym.calibrate.world import ShopperWorld
 from cartgym.envs.observation import ObservationLayout
-from cartgym.envs.sessions import CartSessions
+from cartgym.envs.sessions import build_sessions
 from cartgym.envs.worlds import DEFAULT_WORLD
 from cartgym.sim.oracle import OracleView
 from cartgym.sim.simulator import SimConfig, StepOutcome
@@ -87,6 +87,13 @@ class CartEnv(gym.Env):
       needs ``slate_size >= 2``).
     * ``show_recommendations``: ``False`` runs the no-recommendation control: the same
       shoppers fill their carts on their own (actions are ignored, patience is never used).
+    * ``bundle_candidates``: offer bundles instead of items: ``Discrete(C)`` with
+      C = ``bundle_candidates`` x ``len(bundle_discounts)``; each action is one of the
+      bundles (2-3 complementary items, see :mod:`cartgym.envs.bundles`) most
+      complementary to the cart, at one of ``bundle_discounts`` (default 0, 10%, 20%). The
+      shopper takes the whole bundle or nothing; the reward is its revenue net of
+      discount; the observation gains 8 features per action (items, value, discount, lift
+      with the cart, lift within, popularity); masks hide bundles that overlap the cart.
     * ``render_mode``: ``None`` or ``"ansi"``.
     * ``backend``: ``"numpy"`` (default) or ``"torch"``; ``device``: ``"auto"`` (CUDA when
       present), ``"cpu"`` or ``"cuda"`` (torch only). The dynamics are the same code.
@@ -120,13 +127,15 @@ class CartEnv(gym.Env):
         population: str = "all",
         response: str = "single",
         show_recommendations: bool = True,
+        bundle_candidates: int | None = None,
+        bundle_discounts: tuple[float, ...] | list[float] = (0.0, 0.1, 0.2),
         render_mode: str | None = None,
         backend: str = "numpy",
         device: str = "auto",
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
-        self.sessions = CartSessions(
+        self.sessions = build_sessions(
             1,
             world,
             n_items,
@@ -142,6 +151,8 @@ class CartEnv(gym.Env):
             ),
             backend,
             device,
+            bundle_candidates,
+            bundle_discounts,
         )
         self.world = self.sessions.world
         self.sim = self.sessions.sim
@@ -158,18 +169,17 @@ class CartEnv(gym.Env):
         self.sim.reset(self.np_random)
         self._started = True
         self._last = None
-        return self.sessions.observer.observe()[0], self._info(None)
+        return self.sessions.observe()[0], self._info(None)
 
     def step(self, action):
         if not self._started:
             raise ResetNeeded("call reset() before step()")
         if bool(self.sim.done[0]):
             raise ResetNeeded("the episode is over (terminated); call reset() before step()")
-        recs = self.sessions.recommendations(action, batched=False)
-        self._last = outcome = self.sim.step(recs, self.np_random)
+        self._last = outcome = self.sessions.step(action, False, self.np_random)
         terminated = bool(outcome.checkout[0] or outcome.abandoned[0])
         return (
-            self.sessions.observer.observe()[0],
+            self.sessions.observe()[0],
             float(outcome.reward[0]),
             terminated,
             False,
@@ -183,6 +193,10 @@ class CartEnv(gym.Env):
     def oracle_view(self) -> OracleView:
         """The shopper's true choice weights, for oracle reference policies only."""
         return self.sim.oracle_view()
+
+    def oracle_bundle_revenue(self) -> np.ndarray:
+        """(C,) expected revenue of each bundle action now (bundle envs; oracle only)."""
+        return self.sessions.expected_revenue()[0]  # type: ignore[attr-defined]
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":

@@ -11,6 +11,7 @@ ENV_IDS: dict[str, dict] = {
     "CartRec-v0": {},
     "CartRecSlate-v0": {"slate_size": 3},
     "CartRecMultiSlate-v0": {"slate_size": 3, "response": "multi"},
+    "CartRecBundle-v0": {"bundle_candidates": 10},
 }
 
 

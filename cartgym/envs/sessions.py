@@ -66,6 +66,14 @@ class CartSessions:
             raise ValueError(f"invalid action {actions!r}: expected {expected}")
         return array.astype(np.int64).reshape(b, k)
 
+    def step(self, actions: Any, batched: bool, rng: np.random.Generator) -> StepOutcome:
+        """Check the action(s) and advance the simulator one step."""
+        return self.sim.step(self.recommendations(actions, batched), rng)
+
+    def observe(self) -> np.ndarray:
+        """(B, D) observations of every session."""
+        return self.observer.observe()
+
     def action_masks(self) -> np.ndarray:
         """(B, M) items not in each cart; (B, K * M) tiled per slate position for slates."""
         mask = ~self.numpy(self.sim.in_cart)
@@ -91,3 +99,33 @@ class CartSessions:
                 discount_cost=outcome.discount_cost,
             )
         return info
+
+
+def build_sessions(
+    n_sessions: int,
+    world: str | Path | ShopperWorld,
+    n_items: int | None,
+    slate_size: int,
+    config: SimConfig,
+    backend: str,
+    device: str,
+    bundle_candidates: int | None,
+    bundle_discounts: tuple[float, ...] | list[float],
+) -> CartSessions:
+    """Item or slate sessions, or bundle sessions when ``bundle_candidates`` is set."""
+    if bundle_candidates is None:
+        return CartSessions(n_sessions, world, n_items, slate_size, config, backend, device)
+    from cartgym.envs.bundles import BundleSessions
+
+    if slate_size != 1 or config.response != "single":
+        raise ValueError("bundle offers replace slates: leave slate_size and response unset")
+    return BundleSessions(
+        n_sessions,
+        world,
+        n_items,
+        config,
+        backend,
+        device,
+        bundle_candidates,
+        tuple(bundle_discounts),
+    )

@@ -12,7 +12,7 @@ from gymnasium.vector.utils import batch_space
 
 from cartgym.calibrate.world import ShopperWorld
 from cartgym.envs.registration import MAX_EPISODE_STEPS
-from cartgym.envs.sessions import CartSessions
+from cartgym.envs.sessions import build_sessions
 from cartgym.envs.worlds import DEFAULT_WORLD
 from cartgym.sim.oracle import OracleView
 from cartgym.sim.simulator import SimConfig
@@ -51,6 +51,8 @@ class CartVectorEnv(VectorEnv):
         population: str = "all",
         response: str = "single",
         show_recommendations: bool = True,
+        bundle_candidates: int | None = None,
+        bundle_discounts: tuple[float, ...] | list[float] = (0.0, 0.1, 0.2),
         max_episode_steps: int | None = MAX_EPISODE_STEPS,
         backend: str = "numpy",
         device: str = "auto",
@@ -70,7 +72,7 @@ class CartVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError(f"max_episode_steps must be >= 1 or None, got {max_episode_steps!r}")
-        self.sessions = CartSessions(
+        self.sessions = build_sessions(
             int(num_envs),
             world,
             n_items,
@@ -86,6 +88,8 @@ class CartVectorEnv(VectorEnv):
             ),
             backend,
             device,
+            bundle_candidates,
+            bundle_discounts,
         )
         self.num_envs = int(num_envs)
         self.world = self.sessions.world
@@ -104,17 +108,17 @@ class CartVectorEnv(VectorEnv):
         self.sim.reset(self.np_random)
         self._needs_reset[:] = False
         self._started = True
-        return self.sessions.observer.observe(), self._with_masks(self.sessions.info(None))
+        return self.sessions.observe(), self._with_masks(self.sessions.info(None))
 
     def step(self, actions):
         if not self._started:
             raise ResetNeeded("call reset() before step()")
         sessions, sim = self.sessions, self.sim
-        recs = sessions.recommendations(actions, batched=True)
+        sessions.recommendations(actions, batched=True)  # check before changing any state
         restart = np.flatnonzero(self._needs_reset)
         sim.done[sim.ops.asarray(restart, "int64")] = True  # truncated sessions are over too
         if len(restart) < self.num_envs:
-            outcome = sim.step(recs, self.np_random)
+            outcome = sessions.step(actions, True, self.np_random)
             reward = outcome.reward.copy()
             terminated = outcome.checkout | outcome.abandoned
         else:  # every session restarts: nothing to step (keeps N = 1 in step with CartEnv)
@@ -133,14 +137,14 @@ class CartVectorEnv(VectorEnv):
             info["cart_size"][restart] = sessions.numpy(sim.cart_size)[restart]
             info["cart_value"][restart] = sessions.numpy(sim.cart_value)[restart]
         ended = terminated | truncated
-        obs = sessions.observer.observe()
+        obs = sessions.observe()
         if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:
             self._needs_reset = ended
         elif ended.any():
             info = self._with_masks(info)
             info["final_obs"], info["_final_obs"] = obs, ended
             sim.reset(self.np_random, np.flatnonzero(ended))
-            return sessions.observer.observe(), reward, terminated, truncated, info
+            return sessions.observe(), reward, terminated, truncated, info
         return obs, reward, terminated, truncated, self._with_masks(info)
 
     def action_masks(self) -> np.ndarray:
@@ -150,6 +154,10 @@ class CartVectorEnv(VectorEnv):
     def oracle_view(self) -> OracleView:
         """Every shopper's true choice weights, for oracle reference policies only."""
         return self.sim.oracle_view()
+
+    def oracle_bundle_revenue(self) -> np.ndarray:
+        """(N, C) expected revenue of each bundle action now (bundle envs; oracle only)."""
+        return self.sessions.expected_revenue()  # type: ignore[attr-defined]
 
     def _with_masks(self, info: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         every = np.ones(self.num_envs, dtype=bool)

@@ -80,7 +80,8 @@ def task_from_sequences(
 
     ``sequences`` maps a user id to baskets in time order, each a list of item ids (empty
     baskets are ignored). G-TopFreq counts the history baskets of every user in
-    ``sequences``; only ``users`` (default: all) are evaluated. Evaluated users with fewer
+    ``sequences`` (a user with one basket has none); only ``users`` (default: all) are
+    evaluated. Evaluated users with fewer
     than two baskets, and ``users`` absent from ``sequences``, are skipped and counted.
     """
     items: dict[str, int] = {}
