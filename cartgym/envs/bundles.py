@@ -10,6 +10,7 @@ nothing (see ``response="bundle"`` in :class:`~cartgym.sim.simulator.SimConfig`)
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -204,17 +205,9 @@ class BundleSessions(CartSessions):
         rows = np.arange(sim.n_shoppers) if rows is None else np.atleast_1d(rows)
         out = np.zeros((len(rows), self.action_space.n))  # type: ignore[attr-defined]
         for r, b in enumerate(rows):
-            cache: dict[tuple[int, ...], np.ndarray] = {}
-
-            def weights(added: tuple[int, ...], b: int = b) -> np.ndarray:
-                key = tuple(sorted(added))
-                if key not in cache:
-                    u = static[b].copy()
-                    u[list(key)] = -np.inf
-                    c = comp[b] + dense[list(key)].sum(axis=0)
-                    cache[key] = np.exp(u + complement.complement_weight / (size[b] + len(key)) * c)
-                return cache[key]
-
+            weights = _partial_cart_weights(
+                static[b], comp[b], int(size[b]), dense, complement.complement_weight
+            )
             for j, bundle in enumerate(self.current[b]):
                 members = tuple(dict.fromkeys(self.catalogue.items[bundle].tolist()))
                 if len(members) > room[b]:
@@ -229,6 +222,18 @@ class BundleSessions(CartSessions):
         bundles = np.repeat(self.current, len(self.discounts), axis=1)
         net = self._value[bundles] * (1.0 - np.tile(self.discounts, self.n_candidates))
         return self.take_probabilities() * net
+
+
+def _partial_cart_weights(static, comp, size, dense, weight):
+    """weights(added) -> the shopper's item weights once ``added`` joined the cart (cached)."""
+
+    @functools.cache
+    def cached(key: tuple[int, ...]) -> np.ndarray:
+        utility = static.copy()
+        utility[list(key)] = -np.inf
+        return np.exp(utility + weight / (size + len(key)) * (comp + dense[list(key)].sum(axis=0)))
+
+    return lambda added: cached(tuple(sorted(added)))
 
 
 def _take_all(members: tuple[int, ...], weights, boost: float) -> float:
