@@ -35,9 +35,20 @@ def main() -> int:
     lines = [f"# GPU check\n\ndevice: {torch.cuda.get_device_name(0)}, torch {torch.__version__}"]
     started = time.perf_counter()
     tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider",
-         str(ROOT / "tests")],
-        capture_output=True, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "gpu",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "tests"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     lines.append(f"\n## CUDA tests (exit {tests.returncode})\n\n```\n{tests.stdout[-3000:]}\n```")
     print(lines[-1], flush=True)

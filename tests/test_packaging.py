@@ -31,7 +31,8 @@ def test_every_package_folder_is_listed_in_setup_cfg():
         ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "cartgym").rglob("__init__.py")
     }
     found |= {
-        "cartgym.agents" + "".join("." + part for part in p.parent.relative_to(ROOT / "agents").parts)
+        "cartgym.agents"
+        + "".join("." + part for part in p.parent.relative_to(ROOT / "agents").parts)
         for p in (ROOT / "agents").rglob("__init__.py")
     }
     assert found <= listed, f"add to setup.cfg packages: {sorted(found - listed)}"
