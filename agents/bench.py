@@ -39,7 +39,16 @@ from .base import Agent, OnlineAgent
 from .logs import LogAgent
 
 EXECUTORS = ("local", "ray")
-METRICS = ("revenue_per_session", "ctr", "conversion", "basket_size", "basket_value", "coverage")
+METRICS = (
+    "revenue_per_session",
+    "ctr",
+    "conversion",
+    "basket_size",
+    "basket_value",
+    "coverage",
+    "items_per_recommendation",
+    "discount_cost",
+)
 
 
 class ConfigError(ValueError):
@@ -194,6 +203,7 @@ def _baselines() -> dict[str, tuple[str, AgentMaker]]:
 RL_ALGORITHMS = ("dqn", "ppo", "a2c", "maskable_ppo", "qrdqn")
 AGENTS: dict[str, tuple[str, AgentMaker | None]] = {
     **_baselines(),
+    "no_recommendation": ("control", None),
     **{name: ("sb3", None) for name in RL_ALGORITHMS},
 }
 
@@ -237,14 +247,25 @@ def evaluate(
     obs, _ = env.reset(seed=seed)
     counted = np.zeros(lanes, dtype=int)
     restarting = np.zeros(lanes, dtype=bool)
-    current = np.zeros((lanes, 3))  # revenue, recommendations, accepted
-    rows, shown = [], np.zeros(env.unwrapped.world.n_items, dtype=bool)
+    # per lane: revenue, recommendations, accepted, items taken, discount cost
+    current = np.zeros((lanes, 5))
+    rows, shown = [], set()
     while (counted < quota).any():
         actions = np.asarray(act(obs, env))
-        obs, reward, terminated, truncated, info = env.step(actions)
         live = ~restarting & (counted < quota)
-        shown[actions[live].ravel()] = True
-        current[live] += np.stack([reward, np.ones(lanes), info["accepted"] >= 0], axis=1)[live]
+        shown.update(_shown_items(env, actions, live).tolist())
+        obs, reward, terminated, truncated, info = env.step(actions)
+        step = np.stack(
+            [
+                reward,
+                np.ones(lanes),
+                info["accepted"] >= 0,
+                info["accepted_count"],
+                info["discount_cost"],
+            ],
+            axis=1,
+        )
+        current[live] += step[live]
         for lane in np.flatnonzero(live & (terminated | truncated)):
             rows.append(
                 {
@@ -256,15 +277,32 @@ def evaluate(
                     "truncated": float(truncated[lane] and not terminated[lane]),
                     "basket_size": float(info["cart_size"][lane]),
                     "basket_value": float(info["cart_value"][lane]),
+                    "items_taken": current[lane, 3],
+                    "discount_cost": current[lane, 4],
                 }
             )
             counted[lane] += 1
             current[lane] = 0.0
         restarting = terminated | truncated
-    summary = summarize(pd.DataFrame(rows))["mean"].to_dict()
-    summary["coverage"] = float(shown.mean())
+    sessions = pd.DataFrame(rows)
+    summary = summarize(sessions)["mean"].to_dict()
+    summary["coverage"] = len(shown) / env.unwrapped.world.n_items
+    summary["items_per_recommendation"] = float(
+        sessions["items_taken"].sum() / sessions["recommendations"].sum()
+    )
+    summary["discount_cost"] = float(sessions["discount_cost"].mean())
     summary["sessions"] = len(rows)
     return summary
+
+
+def _shown_items(env, actions: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Catalogue items that ``actions`` (about to be taken) show in ``rows``: the items
+    themselves, or the items of the offered bundles."""
+    sessions = env.unwrapped.sessions
+    if not hasattr(sessions, "catalogue"):
+        return np.unique(actions[rows])
+    bundles = sessions.current[rows, actions[rows] // len(sessions.discounts)]
+    return np.unique(sessions.catalogue.items[bundles])
 
 
 def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
@@ -273,7 +311,8 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
     kind, maker = AGENTS[run.agent]
     settings = config.agent_kwargs.get(run.agent, {})
     eval_seed = 1_000_000 + run.seed
-    eval_env = make_env(run.env, "eval", lanes=config.eval_lanes)
+    control = {"show_recommendations": False} if kind == "control" else {}
+    eval_env = make_env(run.env, "eval", lanes=config.eval_lanes, **control)
     curve: list[tuple[int, float]] = []
     started = time.perf_counter()
     interactions = 0
@@ -281,6 +320,10 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         from .bench_sb3 import sb3_policy
 
         act, learn = sb3_policy(run.agent, run.env, run.seed, settings)
+    elif kind == "control":  # the same shoppers, shown nothing: actions are ignored
+
+        def act(obs, env):
+            return np.zeros(env.action_space.shape, dtype=np.int64)
     else:
         assert maker is not None
         train_env = eval_env if kind == "oracle" else make_env(run.env, "train", lanes=8)

@@ -26,6 +26,7 @@ import cartgym
 from .bench import METRICS, RL_ALGORITHMS
 
 REFERENCES = ("random", "oracle_myopic")
+CONTROL = "no_recommendation"
 
 
 def normalised_scores(table: pd.DataFrame) -> pd.Series:
@@ -50,11 +51,15 @@ def mean_ci(values: np.ndarray) -> tuple[float, float]:
 
 def summary_table(table: pd.DataFrame, env: str) -> pd.DataFrame:
     rows = table[table["env"] == env].copy()
-    has_refs = set(REFERENCES) <= set(rows["agent"])
-    if has_refs:
+    columns = list(METRICS)
+    if set(REFERENCES) <= set(rows["agent"]):
         rows["normalised_score"] = normalised_scores(rows)
-    columns = [*METRICS, "normalised_score"] if has_refs else list(METRICS)
-    baselines = rows[~rows["agent"].isin([*REFERENCES[1:], *RL_ALGORITHMS])]
+        columns.append("normalised_score")
+    if CONTROL in set(rows["agent"]):
+        control = rows[rows["agent"] == CONTROL].set_index("seed")["basket_value"]
+        rows["incremental_basket_value"] = rows["basket_value"] - rows["seed"].map(control)
+        columns.append("incremental_basket_value")
+    baselines = rows[~rows["agent"].isin([*REFERENCES[1:], CONTROL, *RL_ALGORITHMS])]
     by_revenue = baselines.groupby("agent")["revenue_per_session"].mean()
     best = by_revenue.idxmax() if len(by_revenue) else None
     reference = rows[rows["agent"] == best].set_index("seed")["revenue_per_session"]
@@ -184,7 +189,7 @@ def _verdict(frame: pd.DataFrame) -> str:
     """The question answered in words, from the numbers in the table."""
     revenue = frame.set_index("agent")["revenue_per_session"].map(lambda mc: mc[0])
     rl = revenue[revenue.index.isin(RL_ALGORITHMS)]
-    base = revenue[~revenue.index.isin([*RL_ALGORITHMS, "oracle_myopic"])]
+    base = revenue[~revenue.index.isin([*RL_ALGORITHMS, "oracle_myopic", CONTROL])]
     if rl.empty or base.empty:
         return "No RL agent in this sweep."
     best_rl, best_base = rl.idxmax(), base.idxmax()

@@ -15,7 +15,7 @@ from cartgym.agents.report import normalised_scores, write_report
 
 TINY = {
     "name": "tiny",
-    "agents": ["random", "oracle_myopic", "popularity", "ucb1"],
+    "agents": ["random", "oracle_myopic", "popularity", "ucb1", "no_recommendation"],
     "envs": [{"id": "CartRec-v0", "kwargs": {"n_items": 40}}],
     "seeds": [0, 1],
     "budget": 300,
@@ -44,7 +44,7 @@ def _stable(table):
 
 def test_one_row_per_run_with_every_metric(tiny_results):
     out, table = tiny_results
-    assert len(table) == 4 * 2
+    assert len(table) == 5 * 2
     assert not table.duplicated(["agent", "env", "seed"]).any()
     for column in ("revenue_per_session", "ctr", "conversion", "basket_size", "coverage"):
         assert table[column].notna().all()
@@ -71,7 +71,7 @@ def test_resume_after_a_crash_runs_only_what_is_missing(tiny_results, tmp_path):
     (resumed / "rows" / ".ucb1__x.parquet.123.partial").write_bytes(b"half a file")
     logs = []
     table = sweep(BenchConfig.from_dict(TINY), resumed, log=logs.append)
-    assert "3 run(s) to do, 5 already done" in logs[0]
+    assert "5 run(s) to do, 5 already done" in logs[0]
     assert not list((resumed / "rows").glob(".*.partial"))
     pd.testing.assert_frame_equal(_stable(first), _stable(table))
 
@@ -114,6 +114,9 @@ def test_report_tables_scores_and_plots(tiny_results, tmp_path):
     path = write_report(out / "results.parquet", tmp_path / "report")
     text = path.read_text()
     assert "| agent |" in text and "normalised_score" in text and "best baseline" in text
+    assert "incremental_basket_value" in text
+    control = table[table["agent"] == "no_recommendation"]
+    assert (control["ctr"] == 0).all() and (control["conversion"] == 1).all()
     assert len(list((tmp_path / "report").glob("*.png"))) == 2
 
 
@@ -138,11 +141,11 @@ def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     before = RowStore(out).done()
-    assert 3 <= len(before) < 12, "the kill should land mid-sweep"
+    assert 3 <= len(before) < 15, "the kill should land mid-sweep"
     finished = subprocess.run(command, capture_output=True, text=True)
     assert finished.returncode == 0, finished.stderr
     table = pd.read_parquet(out / "results.parquet")
-    assert len(table) == 12 and not table.duplicated(["agent", "env", "seed"]).any()
+    assert len(table) == 15 and not table.duplicated(["agent", "env", "seed"]).any()
     assert before <= RowStore(out).done()
     assert not list(out.rglob("*.partial"))
 
