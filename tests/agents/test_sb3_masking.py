@@ -1,0 +1,126 @@
+"""Masked SB3 policies: the deterministic policy never recommends an item in the cart."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("stable_baselines3")
+from cartgym.agents.extractors import EmbeddingExtractor, ItemHead
+from cartgym.agents.masking import distinct_greedy, random_allowed
+from cartgym.agents.sb3 import make_model
+from cartgym.agents.vec_env import make_sb3_vec_env
+
+torch.set_num_threads(1)
+
+N_ITEMS = 20
+ALGORITHMS = ("dqn", "qrdqn", "ppo", "a2c", "maskable_ppo")
+SLATE_ALGORITHMS = ("ppo", "a2c", "maskable_ppo")
+QUICK = {"dqn": {"learning_starts": 100}, "qrdqn": {"learning_starts": 100}}
+
+
+def _venv(slate: bool = False, n_envs: int = 4):
+    env_id = "CartRecSlate-v0" if slate else "CartRec-v0"
+    return make_sb3_vec_env(env_id, n_envs=n_envs, seed=0, n_items=N_ITEMS)
+
+
+def _crowded_carts(venv, rows: int = 64, free: int = 2, seed: int = 0) -> tuple:
+    """Observations whose carts hold every item but ``free`` random ones."""
+    rng = np.random.default_rng(seed)
+    obs = rng.random((rows, venv.observation_space.shape[0])).astype(np.float32)
+    allowed = np.zeros((rows, N_ITEMS), dtype=bool)
+    for row in range(rows):
+        allowed[row, rng.choice(N_ITEMS, free, replace=False)] = True
+    obs[:, :N_ITEMS] = (~allowed).astype(np.float32)
+    return obs, allowed
+
+
+def _check(actions: np.ndarray, allowed: np.ndarray) -> None:
+    slates = actions.reshape(len(allowed), -1)
+    assert np.take_along_axis(allowed, slates, axis=1).all()
+
+
+@pytest.mark.parametrize("features", ["mlp", "embeddings_dot"])
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_deterministic_policy_never_recommends_cart_items(algorithm, features):
+    venv = _venv()
+    quick = QUICK.get(algorithm, {})
+    model = make_model(algorithm, venv, features=features, seed=0, device="cpu", **quick)
+    obs, allowed = _crowded_carts(venv)
+    actions, _ = model.predict(obs, deterministic=True)
+    _check(actions, allowed)
+    model.learn(400)  # after some learning, rollouts too
+    actions, _ = model.predict(obs, deterministic=True)
+    _check(actions, allowed)
+    obs = venv.reset()
+    for _ in range(50):
+        actions, _ = model.predict(obs, deterministic=True)
+        _check(actions, venv.env.action_masks())
+        obs, *_ = venv.step(actions)
+
+
+@pytest.mark.parametrize("algorithm", SLATE_ALGORITHMS)
+def test_slates_are_distinct_and_never_hold_cart_items(algorithm):
+    venv = _venv(slate=True)
+    model = make_model(algorithm, venv, features="mlp", seed=0, device="cpu")
+    obs, allowed = _crowded_carts(venv, free=5)
+    slates, _ = model.predict(obs, deterministic=True)
+    assert slates.shape == (len(obs), 3)
+    _check(slates, allowed)
+    assert all(len(set(row)) == 3 for row in slates.tolist())
+    obs, allowed = _crowded_carts(venv, free=1)  # fewer free items than K: repeats, no cart
+    slates, _ = model.predict(obs, deterministic=True)
+    _check(slates, allowed)
+    sampled, _ = model.predict(obs, deterministic=False)
+    _check(sampled, allowed)
+
+
+@pytest.mark.parametrize("algorithm", ["dqn", "qrdqn"])
+def test_q_learning_refuses_slates(algorithm):
+    with pytest.raises(ValueError, match="Discrete action space"):
+        make_model(algorithm, _venv(slate=True), device="cpu")
+
+
+@pytest.mark.parametrize("algorithm", ["dqn", "qrdqn"])
+def test_exploration_and_warm_up_stay_among_allowed_items(algorithm):
+    venv = _venv()
+    model = make_model(algorithm, venv, seed=0, device="cpu", exploration_initial_eps=1.0)
+    model.exploration_rate = 1.0
+    obs, allowed = _crowded_carts(venv)
+    actions, _ = model.predict(obs, deterministic=False)
+    _check(actions, allowed)
+    model._last_obs = obs
+    warm, stored = model._sample_action(learning_starts=10**6, n_envs=len(obs))
+    _check(warm, allowed)
+    assert np.array_equal(warm, stored)
+
+
+def test_maskable_ppo_env_masks_equal_observation_masks():
+    venv = _venv(slate=True)
+    model = make_model("maskable_ppo", venv, seed=0, device="cpu")
+    obs = venv.reset()
+    from_obs = model.policy.masks(torch.as_tensor(obs)).numpy()
+    assert np.array_equal(from_obs, venv.env.action_masks())
+
+
+def test_helpers():
+    rng = np.random.default_rng(0)
+    obs = np.zeros((500, 2 * N_ITEMS + 6), dtype=np.float32)
+    obs[:, : N_ITEMS - 3] = 1.0
+    picks = random_allowed(obs, N_ITEMS, rng)
+    assert set(picks.tolist()) == {N_ITEMS - 3, N_ITEMS - 2, N_ITEMS - 1}
+    logits = torch.tensor([[[3.0, 2.0, -1e8, 1.0]] * 3])
+    assert distinct_greedy(logits).tolist() == [[0, 1, 3]]
+
+
+def test_embedding_extractor_and_item_head():
+    env = gym.make("CartRec-v0", n_items=N_ITEMS)
+    factors = env.unwrapped.world.item_factors
+    extractor = EmbeddingExtractor(env.observation_space, factors, features_dim=32)
+    obs, _ = env.reset(seed=0)
+    features = extractor(torch.as_tensor(obs[None]))
+    assert features.shape == (1, 32)
+    head = ItemHead(32, extractor.item_factors, n_out=3)
+    assert head(features).shape == (1, 3 * N_ITEMS)
+    with pytest.raises(ValueError, match="item_factors has 30 items"):
+        EmbeddingExtractor(env.observation_space, np.zeros((30, 16)))
