@@ -23,8 +23,9 @@ from cartgym.calibrate.world import ShopperWorld
 from cartgym.envs.sessions import CartSessions
 from cartgym.sim.simulator import SimConfig, StepOutcome
 
-# Per candidate: its three items (index + 1 over M, 0 for none), its value (log scale),
-# its discount, its mean complement with the cart, within itself, and its popularity.
+# Per action: its bundle's three items (index + 1 over M, 0 for none), value (log scale),
+# discount, mean complement with the cart and within itself (over the largest PMI),
+# popularity, and 1 if none of its items is in the cart (the action mask).
 CANDIDATE_FEATURES = (
     "item_1",
     "item_2",
@@ -34,6 +35,7 @@ CANDIDATE_FEATURES = (
     "cart_lift",
     "internal_lift",
     "popularity",
+    "available",
 )
 
 
@@ -156,7 +158,7 @@ class BundleSessions(CartSessions):
         return np.repeat(~overlap.any(axis=2), len(self.discounts), axis=1)
 
     def _candidate_features(self) -> np.ndarray:
-        """Choose each shopper's candidates for the current cart; (B, C, 8) features."""
+        """Choose each shopper's candidates for the current cart; (B, C, 9) features."""
         sim = self.sim
         comp = self.numpy(sim.comp_sum) / np.maximum(self.numpy(sim.cart_size), 1)[:, None]
         in_cart = self.numpy(sim.in_cart)
@@ -184,8 +186,9 @@ class BundleSessions(CartSessions):
             axis=2,
         )
         nd = len(self.discounts)
-        features = np.concatenate([padded, per_bundle], axis=2)  # (B, C_bundles, 8)
-        features = np.repeat(features, nd, axis=1)
+        available = ~np.take_along_axis(overlaps, chosen, axis=1)
+        features = np.concatenate([padded, per_bundle, available[..., None]], axis=2)
+        features = np.repeat(features, nd, axis=1)  # (B, C, 9)
         features[:, :, 4] = np.tile(self.discounts, self.n_candidates)
         return np.clip(features, -1.0, 1.0).astype(np.float32)
 

@@ -2,12 +2,11 @@
 
 Fidelity compares what shoppers buy on their own, so no recommendation may change a
 choice. The rollouts run the simulator itself (:class:`~cartgym.sim.CartSimulator`, its
-:class:`~cartgym.sim.ChoiceModel` and ``sample_categorical``); nothing of the dynamics is
-rewritten here. Each session opens with the simulator's first organic item; at every step
-the shopper is "recommended" that first item, which is already in the cart and so has
-weight zero: it is always declined and the step is exactly an organic add, drawn from the
-logit over the items not in the cart. Patience is set beyond any basket size, so the
-declines never end a session; it ends when the cart reaches its intended size.
+:class:`~cartgym.sim.ChoiceModel` and ``sample_categorical``) in its no-recommendation
+control (``SimConfig(show_recommendations=False)``); nothing of the dynamics is rewritten
+here. Each session opens with the simulator's first organic item; every step is an organic
+add drawn from the logit over the items not in the cart; patience is never used, so a
+session ends when the cart reaches its intended size.
 
 Two kinds of rollouts:
 
@@ -20,7 +19,7 @@ Two kinds of rollouts:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,8 +28,8 @@ from cartgym.calibrate.world import ShopperWorld
 from cartgym.sim.population import Arrivals, Population
 from cartgym.sim.simulator import CartSimulator, SimConfig
 
-ENDLESS_PATIENCE = 2**40  # ignored recommendations tolerated: more than any basket size
 BATCH_SIZE = 1024
+CONTROL = SimConfig(show_recommendations=False)
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def replay_rollout(
     if not known.all():
         fresh = Population(world, new_shopper_rate=1.0).draw(int((~known).sum()), rng)
         tastes[~known] = fresh.tastes
-    patience = np.full(len(users), ENDLESS_PATIENCE, dtype=np.int64)
+    patience = np.ones(len(users), dtype=np.int64)  # never used in the control
 
     def arrivals(rows: np.ndarray) -> Arrivals:
         history = world.history[np.maximum(users[rows], 0)].toarray().astype(np.float32)
@@ -94,7 +93,7 @@ def replay_rollout(
     parts = []
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
-        sim = CartSimulator(world, len(rows))
+        sim = CartSimulator(world, len(rows), CONTROL)
         sim.population = _Replayed(world, arrivals(rows))
         parts.append(_run(sim, rng))
     return _reorder(parts, order, world.n_items)
@@ -110,19 +109,12 @@ def population_rollout(
 ) -> Rollout:
     """``n_sessions`` organic sessions of shoppers drawn as the environments draw them.
 
-    ``config`` chooses the population (``population``, ``new_shopper_rate``); its
-    ``patience_mean`` is replaced by endless patience.
+    ``config`` chooses the population (``population``, ``new_shopper_rate``); it is run
+    as the no-recommendation control.
     """
     if n_sessions < 1:
         raise ValueError(f"n_sessions must be >= 1, got {n_sessions}")
-    base = config or SimConfig()
-    settings = SimConfig(
-        salience=base.salience,
-        patience_mean=float(ENDLESS_PATIENCE),
-        new_shopper_rate=base.new_shopper_rate,
-        population=base.population,
-        reward=base.reward,
-    )
+    settings = replace(config or SimConfig(), show_recommendations=False)
     parts = []
     for start in range(0, n_sessions, batch_size):
         sim = CartSimulator(world, min(batch_size, n_sessions - start), settings)
@@ -133,11 +125,9 @@ def population_rollout(
 def _run(sim: CartSimulator, rng: np.random.Generator) -> Rollout:
     """Reset every session and add organic items until each cart is complete."""
     sim.reset(rng)
-    sim.patience[:] = ENDLESS_PATIENCE
-    # The first item is in the cart: recommending it is always declined (weight zero).
-    declined = sim.in_cart.argmax(axis=1)[:, None]
+    unseen = np.zeros((sim.n_shoppers, 1), dtype=np.int64)  # the control shows nothing
     while not sim.done.all():
-        sim.step(declined, rng)
+        sim.step(unseen, rng)
     return Rollout(
         sp.csr_matrix(sim.in_cart, dtype=np.float64), sim.users.copy(), sim.cart_value.copy()
     )

@@ -95,3 +95,20 @@ def test_invalid_bundle_actions():
     for action in (30, -1, 1.0, [1, 2]):
         with pytest.raises(ValueError, match="invalid action"):
             env.step(action)
+
+
+def test_the_available_feature_is_the_action_mask():
+    from cartgym.envs.bundles import CANDIDATE_FEATURES
+
+    env = gym.make("CartRecBundle-v0")
+    obs, _ = env.reset(seed=1)
+    core = env.unwrapped
+    width = len(CANDIDATE_FEATURES)
+    for _ in range(50):
+        block = obs[core.sessions.candidate_block].reshape(-1, width)
+        assert np.array_equal(
+            block[:, CANDIDATE_FEATURES.index("available")] > 0.5, core.action_masks()
+        )
+        obs, _, terminated, truncated, _ = env.step(0)
+        if terminated or truncated:
+            obs, _ = env.reset()
