@@ -115,6 +115,8 @@ class BundleSessions(CartSessions):
             shape=(self.layout.size + n_actions * len(CANDIDATE_FEATURES),),
             dtype=np.float32,
         )
+        # action a's feature f is at candidate_block.start + a * 9 + f
+        self.candidate_block = slice(self.layout.size, self.observation_space.shape[0])
         self.current = np.zeros((n_sessions, self.n_candidates), dtype=np.int64)
         world = self.world
         self._value = world.line_values[self.catalogue.items]

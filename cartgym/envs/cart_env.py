@@ -92,8 +92,10 @@ class CartEnv(gym.Env):
       bundles (2-3 complementary items, see :mod:`cartgym.envs.bundles`) most
       complementary to the cart, at one of ``bundle_discounts`` (default 0, 10%, 20%). The
       shopper takes the whole bundle or nothing; the reward is its revenue net of
-      discount; the observation gains 8 features per action (items, value, discount, lift
-      with the cart, lift within, popularity); masks hide bundles that overlap the cart.
+      discount; the observation gains 9 features per action (items, value, discount, lift
+      with the cart, lift within, popularity, available: see
+      ``cartgym.envs.bundles.CANDIDATE_FEATURES``, from ``env.unwrapped.sessions
+      .candidate_block``); masks hide bundles that overlap the cart.
     * ``render_mode``: ``None`` or ``"ansi"``.
     * ``backend``: ``"numpy"`` (default) or ``"torch"``; ``device``: ``"auto"`` (CUDA when
       present), ``"cpu"`` or ``"cuda"`` (torch only). The dynamics are the same code.
