@@ -13,8 +13,8 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[agents,bench,distributed,dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)  ## the main job: a short demo on the bundled real data
-	$(BIN)/cartgym demo
+demo: $(STAMP)  ## the main job: the quick benchmark on the bundled real data (minutes)
+	$(BIN)/cartgym bench --preset quick --out runs/quick --report runs/quick/report
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

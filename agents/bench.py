@@ -595,7 +595,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"{len(table)} rows in {Path(out) / 'results.parquet'}")
     if args.report:
-        from .report import write_report
+        from .report import compact, write_report
 
-        write_report(Path(out) / "results.parquet", args.report)
+        path = write_report(Path(out) / "results.parquet", args.report)
+        print("\n" + compact(table) + f"full report: {path}")
     return 0

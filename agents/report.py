@@ -52,6 +52,10 @@ def mean_ci(values: np.ndarray) -> tuple[float, float]:
 def summary_table(table: pd.DataFrame, env: str) -> pd.DataFrame:
     rows = table[table["env"] == env].copy()
     columns = list(METRICS)
+    if (rows["discount_cost"] == 0).all():
+        columns.remove("discount_cost")  # no discounts offered in this environment
+    if np.allclose(rows["items_per_recommendation"], rows["ctr"]):
+        columns.remove("items_per_recommendation")  # one item at most per recommendation
     if set(REFERENCES) <= set(rows["agent"]):
         rows["normalised_score"] = normalised_scores(rows)
         columns.append("normalised_score")
@@ -145,6 +149,20 @@ def plots(table: pd.DataFrame, env: str, out: Path) -> list[str]:
         fig.savefig(out / names[-1], dpi=110)
         plt.close(fig)
     return names
+
+
+COMPACT = ("agent", "revenue_per_session", "ctr", "conversion", "basket_size", "normalised_score")
+
+
+def compact(table: pd.DataFrame) -> str:
+    """A terminal-sized text table per environment: the main metrics, mean ± CI."""
+    out = []
+    for env in sorted(table["env"].unique()):
+        frame = summary_table(table, env)
+        frame = frame[[c for c in COMPACT if c in frame.columns]]
+        text = frame.map(_fmt).to_string(index=False)
+        out += [f"{env} (mean over {table['seed'].nunique()} seeds ± 95% CI)", text, ""]
+    return "\n".join(out)
 
 
 def write_report(results: str | Path, out: str | Path, command: str | None = None) -> Path:
