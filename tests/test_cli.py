@@ -132,3 +132,42 @@ def test_console_script_demo_runs():
 def test_debug_flag_shows_the_traceback():
     with pytest.raises(ValueError):
         main(["--debug", "info", "nowhere.npz"])
+
+
+def test_validate_a_world_against_held_out_logs(tmp_path, capsys):
+    from cartgym.calibrate import FitConfig, fit
+    from cartgym.data import temporal_split
+
+    train, test = temporal_split(load_online_retail())
+    table = train.table
+    small = table[table["basket_id"].isin(table["basket_id"].unique()[-2500:])]
+    fit(small, FitConfig(n_items=150)).save(tmp_path / "w.npz")
+    test.table.head(4000).to_csv(tmp_path / "heldout.csv", index=False)
+    code = main(
+        [
+            "validate",
+            str(tmp_path / "w.npz"),
+            str(tmp_path / "heldout.csv"),
+            "--user-col",
+            "user_id",
+            "--basket-col",
+            "basket_id",
+            "--item-col",
+            "item_id",
+            "--price-col",
+            "price",
+            "--quantity-col",
+            "quantity",
+            "--timestamp-col",
+            "timestamp",
+            "--replicas",
+            "1",
+            "--out",
+            str(tmp_path / "report"),
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0 and "item popularity, Spearman" in out
+    assert (tmp_path / "report" / "report.md").exists()
+    assert main(["validate", str(tmp_path / "w.npz"), str(tmp_path / "heldout.csv")]) == 2
+    assert "needs --user-col" in capsys.readouterr().err

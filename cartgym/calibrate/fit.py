@@ -185,7 +185,9 @@ def fit(
     prices = _per_item(by_item, "price", "median", item_ids, default=1.0)
     quantities = _per_item(by_item, "quantity", "median", item_ids, default=1.0)
     if "category" in lines:
-        top = by_item["category"].agg(lambda c: c.value_counts().index[0])
+        top = by_item["category"].agg(
+            lambda c: c.value_counts().index[0] if c.notna().any() else "(no category)"
+        )
         category_names, categories = np.unique(
             top.reindex(item_ids).to_numpy(str), return_inverse=True
         )

@@ -12,6 +12,7 @@ ENV_IDS: dict[str, dict] = {
     "CartRecSlate-v0": {"slate_size": 3},
     "CartRecMultiSlate-v0": {"slate_size": 3, "response": "multi"},
     "CartRecBundle-v0": {"bundle_candidates": 10},
+    "CartRec-Grocery-v0": {"world": "complete_journey"},
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from cartgym.calibrate.world import ShopperWorld
 
 # Worlds shipped inside the package, by name.
-BUNDLED = {"online_retail": "online_retail.npz"}
+BUNDLED = {"online_retail": "online_retail.npz", "complete_journey": "complete_journey.npz"}
 DEFAULT_WORLD = "online_retail"
 
 

@@ -45,20 +45,6 @@ class Rollout:
         return np.diff(self.baskets.indptr)
 
 
-class _Replayed(Population):
-    """A Population that hands out given arrivals (the next ``n`` each draw)."""
-
-    def __init__(self, world: ShopperWorld, arrivals: Arrivals):
-        super().__init__(world)
-        self._arrivals = arrivals
-        self._next = 0
-
-    def draw(self, n: int, rng: np.random.Generator) -> Arrivals:
-        a, s = self._arrivals, slice(self._next, self._next + n)
-        self._next += n
-        return Arrivals(a.users[s], a.tastes[s], a.history[s], a.intended_sizes[s], a.patience[s])
-
-
 def replay_rollout(
     world: ShopperWorld,
     users: np.ndarray,
@@ -94,8 +80,7 @@ def replay_rollout(
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         sim = CartSimulator(world, len(rows), CONTROL)
-        sim.population = _Replayed(world, arrivals(rows))
-        parts.append(_run(sim, rng))
+        parts.append(_run(sim, rng, arrivals(rows)))
     return _reorder(parts, order, world.n_items)
 
 
@@ -122,9 +107,10 @@ def population_rollout(
     return _reorder(parts, np.arange(n_sessions), world.n_items)
 
 
-def _run(sim: CartSimulator, rng: np.random.Generator) -> Rollout:
-    """Reset every session and add organic items until each cart is complete."""
-    sim.reset(rng)
+def _run(sim: CartSimulator, rng: np.random.Generator, arrivals: Arrivals | None = None) -> Rollout:
+    """Reset every session (with ``arrivals`` if given) and add organic items until each
+    cart is complete."""
+    sim.reset(rng, arrivals=arrivals)
     unseen = np.zeros((sim.n_shoppers, 1), dtype=np.int64)  # the control shows nothing
     while not sim.done.all():
         sim.step(unseen, rng)

@@ -30,7 +30,7 @@ from cartgym.calibrate.world import ShopperWorld
 from cartgym.sim.backend import make_ops
 from cartgym.sim.choice import ChoiceModel, sample_categorical
 from cartgym.sim.oracle import OracleView
-from cartgym.sim.population import Population
+from cartgym.sim.population import Arrivals, Population
 
 REWARDS = ("revenue", "click", "basket_value")
 RESPONSES = ("single", "multi", "bundle")
@@ -157,14 +157,23 @@ class CartSimulator:
         self.rows = ops.arange(b)
 
     # ------------------------------------------------------------------ reset
-    def reset(self, rng: np.random.Generator, rows: Any = None) -> None:
-        """Start new sessions for ``rows`` (default: all): draw shoppers and a first item."""
+    def reset(
+        self, rng: np.random.Generator, rows: Any = None, *, arrivals: Arrivals | None = None
+    ) -> None:
+        """Start new sessions for ``rows`` (default: all): draw shoppers and a first item.
+
+        ``arrivals`` replays given shoppers (one per row) instead of drawing them from the
+        population, e.g. the users and basket sizes of held-out logs.
+        """
         ops = self.ops
         rows = self.rows if rows is None else ops.asarray(rows, "int64")
         n = len(rows)
         if n == 0:
             return
-        arrivals = self.population.draw(n, rng)
+        if arrivals is None:
+            arrivals = self.population.draw(n, rng)
+        elif len(arrivals.users) != n:
+            raise ValueError(f"{len(arrivals.users)} arrivals for {n} rows")
         first_uniform = ops.asarray(rng.random(n), "float64")
         history = ops.asarray(arrivals.history, "float32")
         static = self.choice.static_utilities(ops.asarray(arrivals.tastes, "float32"), history)
