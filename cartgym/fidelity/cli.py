@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.refit:
         if args.world or args.heldout:
             parser.error("give either WORLD HELDOUT or --refit, not both")
-        report = fit_and_validate(
+        _, report = fit_and_validate(
             _bundled(args.refit), args.out, split=args.split, config=config, command=command
         )
     else:
