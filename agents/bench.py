@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 import cartgym
+from cartgym.cli import OneLineParser
 from cartgym.metrics import summarize
 from cartgym.sim.population import is_eval_user
 
@@ -562,7 +563,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cartgym bench", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="cartgym bench", description=__doc__.splitlines()[0])
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--preset", choices=sorted(PRESETS))
     which.add_argument("--config", help="a JSON file with BenchConfig keys")

@@ -11,7 +11,6 @@ revenue). Writes ``index.md`` and PNG plots into the output folder.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -22,6 +21,7 @@ import pandas as pd
 from scipy import stats
 
 import cartgym
+from cartgym.cli import OneLineParser
 
 from .bench import METRICS, RL_ALGORITHMS
 
@@ -224,7 +224,7 @@ def _verdict(frame: pd.DataFrame) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cartgym report", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="cartgym report", description=__doc__.splitlines()[0])
     parser.add_argument("results", help="a results.parquet written by cartgym bench")
     parser.add_argument("--out", required=True, help="folder for index.md and the plots")
     args = parser.parse_args(argv)

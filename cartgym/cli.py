@@ -40,6 +40,13 @@ class UserError(Exception):
     """An error caused by the command's input, reported in one line (exit status 2)."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (exit status 2), no usage dump."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -51,11 +58,11 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cartgym", description="Shopping-cart recommendation environments."
-    )
+    parser = OneLineParser(prog="cartgym", description="Shopping-cart recommendation environments.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
+    )
 
     fit = commands.add_parser("fit", help="fit a shopper world from transactions")
     fit.add_argument(

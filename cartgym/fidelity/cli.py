@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 
+from cartgym.cli import OneLineParser
 from cartgym.fidelity.report import FidelityConfig, FidelityReport
 from cartgym.fidelity.validate import fit_and_validate, validate
 
@@ -21,7 +22,7 @@ REFIT_SOURCES = ("online_retail", "complete_journey")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cartgym validate", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="cartgym validate", description=__doc__.splitlines()[0])
     parser.add_argument("world", nargs="?", help="a world file or a bundled world name")
     parser.add_argument("heldout", nargs="?", help="held-out transactions (.csv or .parquet)")
     parser.add_argument(
