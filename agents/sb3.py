@@ -10,7 +10,8 @@ the algorithm's ``n_envs``). Every built-in algorithm uses a masked policy
 (:mod:`cartgym.agents.masking`): items in the cart are never recommended. ``features``
 picks the representation: ``"mlp"`` (the flat observation), ``"embeddings"`` (cart and
 history as mean item embeddings, :class:`~cartgym.agents.extractors.EmbeddingExtractor`)
-or ``"embeddings_dot"`` (the same, with items scored through their embeddings).
+or ``"embeddings_dot"`` (the same, with items scored through their embeddings; the
+default, by far the best in the tuning run).
 
 :func:`register_algorithm` adds an algorithm; packages can also declare one under the entry
 point group ``cartgym.algorithms``. :func:`save_agent` writes the model and a JSON sidecar
@@ -53,6 +54,7 @@ from .masking import (
 from .vec_env import make_sb3_vec_env
 
 FEATURES = ("mlp", "embeddings", "embeddings_dot")
+DEFAULT_FEATURES = "embeddings_dot"  # the tuning run's clear winner (docs/agents/rl.md)
 ENTRY_POINT_GROUP = "cartgym.algorithms"
 
 Factory = Callable[..., BaseAlgorithm]
@@ -223,7 +225,7 @@ def _builtin(cls: type[BaseAlgorithm], policy: type, name: str) -> Factory:
     def factory(
         env: Any,
         *,
-        features: str = "mlp",
+        features: str = DEFAULT_FEATURES,
         seed: int | None = None,
         device: str = "auto",
         **overrides: Any,
@@ -330,7 +332,7 @@ def make_model(
     algorithm: str,
     env: VecEnv | gym.Env | str,
     *,
-    features: str = "mlp",
+    features: str = DEFAULT_FEATURES,
     seed: int | None = None,
     device: str = "auto",
     reward_scale: float | str | None = "auto",

@@ -40,6 +40,7 @@ import cartgym  # noqa: F401  (registers the environment ids)
 
 from .callbacks import CheckpointCallback, ShopEvalCallback, ShopMetricsCallback, write_json
 from .sb3 import (
+    DEFAULT_FEATURES,
     FEATURES,
     algorithm_names,
     get_algorithm,
@@ -70,7 +71,7 @@ class TrainConfig:
     n_envs: int | None = None  # None: the algorithm's default
     device: str = "auto"
     output: Path = Path("runs/train")
-    features: str = "mlp"
+    features: str = DEFAULT_FEATURES
     hyperparams: dict[str, Any] = field(default_factory=dict)
     reward_scale: float | str | None = "auto"
     eval_freq: int = 10_000
@@ -159,7 +160,10 @@ def build_parser(prog: str = "cartgym train") -> argparse.ArgumentParser:
     )
     parser.add_argument("-o", "--output", type=Path, default=Path("runs/train"))
     parser.add_argument(
-        "--features", choices=FEATURES, default="mlp", help="representation (default mlp)"
+        "--features",
+        choices=FEATURES,
+        default=DEFAULT_FEATURES,
+        help=f"representation (default {DEFAULT_FEATURES})",
     )
     parser.add_argument(
         "--hyperparams",

@@ -24,7 +24,7 @@ from cartgym.agents.train import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# name -> (algorithm, features, hyperparameter overrides)
+# name -> (algorithm, features, hyperparameter overrides; "reward_scale" is train's)
 GRID: dict[str, tuple[str, str, dict[str, Any]]] = {
     # representations, default settings
     "ppo_mlp": ("ppo", "mlp", {}),
@@ -40,6 +40,9 @@ GRID: dict[str, tuple[str, str, dict[str, Any]]] = {
     "dqn_dot_lr1e-3": ("dqn", "embeddings_dot", {"learning_rate": 1e-3}),
     "dqn_dot_explore0.1": ("dqn", "embeddings_dot", {"exploration_fraction": 0.1}),
     "dqn_dot_gamma0.99": ("dqn", "embeddings_dot", {"gamma": 0.99}),
+    # training on the raw revenue (no reward scaling)
+    "ppo_dot_noscale": ("ppo", "embeddings_dot", {"reward_scale": None}),
+    "dqn_dot_noscale": ("dqn", "embeddings_dot", {"reward_scale": None}),
     # the other algorithms, on the best representation
     "a2c_dot": ("a2c", "embeddings_dot", {}),
     "maskable_ppo_dot": ("maskable_ppo", "embeddings_dot", {}),
@@ -62,10 +65,12 @@ class Args:
 
 def run_one(name: str, seed: int, args: Args) -> dict[str, Any]:
     algorithm, features, hyperparams = GRID[name]
+    hyperparams = dict(hyperparams)
     folder = args.runs / f"{name}_s{seed}"
     config = TrainConfig(
         algorithm=algorithm,
         features=features,
+        reward_scale=hyperparams.pop("reward_scale", "auto"),
         hyperparams=hyperparams,
         total_steps=args.steps,
         seed=seed,
@@ -79,9 +84,16 @@ def run_one(name: str, seed: int, args: Args) -> dict[str, Any]:
     )
     started = time.perf_counter()
     train(config)
-    seconds = time.perf_counter() - started
+    return summarize(name, seed, folder, time.perf_counter() - started)
+
+
+def summarize(name: str, seed: int, folder: Path, seconds: float | None = None) -> dict[str, Any]:
+    """One table row from a run folder: last, best and mean evaluation, speed."""
+    algorithm, features, hyperparams = GRID[name]
     evals = pd.read_csv(folder / "eval.csv")
-    last, best = evals.iloc[-1], evals.loc[evals["reward"].idxmax()]
+    last = evals.iloc[-1]
+    if seconds is None:  # rebuilt from the folder: the evaluation clock
+        seconds = float(last["wall_s"])
     return {
         "run": name,
         "algorithm": algorithm,
@@ -90,10 +102,11 @@ def run_one(name: str, seed: int, args: Args) -> dict[str, Any]:
         "seed": seed,
         "steps": int(last["timesteps"]),
         "reward_last": float(last["reward"]),
-        "reward_best": float(best["reward"]),
+        "reward_mean": float(evals["reward"].mean()),
+        "reward_best": float(evals["reward"].max()),
         "ctr_last": float(last["ctr"]),
         "normalised_last": float(last["normalised"]),
-        "steps_per_s": round(args.steps / seconds, 1),
+        "steps_per_s": round(float(last["timesteps"]) / seconds),
     }
 
 
@@ -104,12 +117,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--steps", type=int, default=Args.steps)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--fresh", action="store_true", help="drop the rows already in the table")
+    parser.add_argument("--table-only", action="store_true", help="rebuild from runs/tune")
     ns = parser.parse_args(argv)
     args = Args(only=ns.only, steps=ns.steps, seeds=ns.seeds, resume_table=not ns.fresh)
     args.out.mkdir(parents=True, exist_ok=True)
     table_path = args.out / "tuning.csv"
     rows = []
-    if args.resume_table and table_path.exists():
+    if ns.table_only:
+        for name in args.only:
+            for seed in args.seeds:
+                folder = args.runs / f"{name}_s{seed}"
+                if (folder / "eval.csv").exists():
+                    rows.append(summarize(name, seed, folder))
+        args.only = []
+        pd.DataFrame(rows).to_csv(table_path, index=False)
+    elif args.resume_table and table_path.exists():
         rows = pd.read_csv(table_path).to_dict("records")
     for name in args.only:
         for seed in args.seeds:

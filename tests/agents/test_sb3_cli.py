@@ -83,7 +83,7 @@ def test_parser_defaults():
     assert (args.algorithm, args.env_id, args.features, args.device) == (
         "ppo",
         "CartRec-v0",
-        "mlp",
+        "embeddings_dot",
         "auto",
     )
 

@@ -69,3 +69,17 @@ def test_same_seed_same_learned_actions(algorithm):
     assert all(np.array_equal(a, b) for a, b in zip(params, same, strict=True))
     different = [p.detach().numpy() for p in other.policy.parameters()]
     assert not all(np.array_equal(a, b) for a, b in zip(params, different, strict=True))
+
+
+@pytest.mark.slow
+def test_ppo_learns_on_the_full_catalogue():
+    """CartRec-v0 as registered (1000 items, revenue): the tuning run's PPO in 30k steps."""
+    venv = make_sb3_vec_env("CartRec-v0", n_envs=8, seed=0, population="train")
+    model = make_model("ppo", venv, seed=0, device="cpu").learn(30_000)
+    env = gym.make("CartRec-v0", population="eval")
+    agent = RandomAgent(env, seed=0)
+    random = run_sessions(env, lambda obs, env: agent.predict(obs)[0], 300, seed=1)
+    learned = run_sessions(
+        env, lambda obs, env: model.predict(obs, deterministic=True)[0], 300, seed=1
+    )
+    assert learned["revenue"].mean() > random["revenue"].mean() + 5.0
