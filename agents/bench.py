@@ -33,6 +33,7 @@ import pandas as pd
 
 import cartgym
 from cartgym.cli import OneLineParser
+from cartgym.envs.worlds import DEFAULT_WORLD, resolve_world
 from cartgym.metrics import summarize
 from cartgym.sim.population import is_eval_user
 
@@ -211,17 +212,21 @@ AGENTS: dict[str, tuple[str, AgentMaker | None]] = {
 
 def training_logs(env_config: EnvConfig):
     """Logged baskets of the training users of the environment's world (never eval users)."""
-    from cartgym.data import load_online_retail
+    from cartgym.data import load_complete_journey, load_online_retail
 
-    world = gym.make(env_config.id, **env_config.kwargs).unwrapped.world
-    source = world.meta.get("source", "")
-    if "online_retail" not in source:
+    name = env_config.kwargs.get("world", gym.spec(env_config.id).kwargs.get("world"))
+    source = resolve_world(name or DEFAULT_WORLD).meta.get("source", "")
+    loaders: dict[str, Callable[[], Any]] = {
+        "online_retail": load_online_retail,
+        "completejourney": load_complete_journey,
+    }
+    loader = next((load for key, load in loaders.items() if key in source), None)
+    if loader is None:
         raise ConfigError(
-            f"envs: log-based agents need the logs of world {source!r}; only the bundled "
-            "online_retail logs are known to the harness"
+            f"envs: log-based agents need the logs of world {source!r}; the harness knows the "
+            f"logs of the bundled worlds only ({sorted(loaders)})"
         )
-    transactions = load_online_retail()
-    table = transactions.table
+    table = loader().table
     users = table["user_id"].astype(str).to_numpy()
     return table[~is_eval_user(users)].reset_index(drop=True)
 
@@ -487,8 +492,8 @@ def sweep(
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     run = pending.pop(future)
-                    error = future.exception()
-                    finished(run, None if error else future.result(), _describe(error))
+                    failure = future.exception()
+                    finished(run, None if failure else future.result(), _describe(failure))
     table = store.rebuild()
     if failures:
         raise RuntimeError(f"{len(failures)} run(s) failed: " + "; ".join(failures))

@@ -17,11 +17,10 @@ def sb3_policy(
     """(act, learn) for one run: ``learn(steps)`` continues training on the native vector
     env of training shoppers with the algorithm's default n_envs; ``act`` is the
     deterministic (masked) policy."""
-    settings = dict(settings)
-    features = settings.pop("features", "mlp")
+    settings = dict(settings)  # SB3 keyword arguments, plus "features" and "n_envs"
     n_envs = settings.pop("n_envs", get_algorithm(algorithm).n_envs)
     venv = make_sb3_vec_env(env.id, n_envs=n_envs, seed=seed, population="train", **env.kwargs)
-    model = make_model(algorithm, venv, features=features, seed=seed, device="auto", **settings)
+    model = make_model(algorithm, venv, seed=seed, device="auto", **settings)
 
     def act(obs: np.ndarray, _env: Any) -> np.ndarray:
         return model.predict(obs, deterministic=True)[0]

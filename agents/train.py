@@ -37,6 +37,7 @@ from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
 import cartgym  # noqa: F401  (registers the environment ids)
+from cartgym.cli import OneLineParser
 
 from .callbacks import CheckpointCallback, ShopEvalCallback, ShopMetricsCallback, write_json
 from .sb3 import (
@@ -130,7 +131,7 @@ def _reward_scale(text: str) -> float | str | None:
 
 def build_parser(prog: str = "cartgym train") -> argparse.ArgumentParser:
     """The ``cartgym train`` argument parser."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=prog,
         description="Train a Stable-Baselines3 agent on a cartgym environment.",
     )

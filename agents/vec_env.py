@@ -104,6 +104,9 @@ def make_sb3_vec_env(
         autoreset_mode="same_step",
         **kwargs,
     )
-    venv = CartSB3VecEnv(env.unwrapped if hasattr(env, "unwrapped") else env)
+    core = env.unwrapped
+    if not isinstance(core, CartVectorEnv):
+        raise ValueError(f"{env_id} has no native cartgym vector env")
+    venv = CartSB3VecEnv(core)
     venv.seed(seed)
     return venv
