@@ -3,10 +3,12 @@
     python benchmarks/gpu_check.py [--out results_dir]
 
 1. the CUDA tests (``pytest -m gpu``): torch-on-CUDA dynamics agree with numpy in
-   distribution; state lives on the device; the SB3 CUDA smoke test (train, save, load,
-   predict) when ``cartgym.agents`` provides it;
+   distribution; state lives on the device; the SB3 CUDA smoke test (PPO, DQN and
+   MaskablePPO trained a few thousand steps, saved, loaded, predicting);
 2. the vector-env throughput on CUDA at N = 1,024, 16,384 and 131,072 shoppers, beside
-   numpy on the same machine, median of 3 runs.
+   numpy on the same machine, median of 3 runs;
+3. the simulator's step alone (no observations copied back to numpy) at up to 524,288
+   shoppers.
 
 Exits non-zero if a check fails or no CUDA device is visible.
 """
@@ -20,6 +22,40 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def sim_rate(n: int, backend: str, device: str, steps: int = 10) -> float:
+    """Shopper-steps/s of CartSimulator.step alone, median of 3 runs of ``steps`` steps."""
+    import statistics
+
+    import numpy as np
+    import torch
+
+    from cartgym.envs.worlds import resolve_world
+    from cartgym.sim import CartSimulator, SimConfig
+
+    sim = CartSimulator(
+        resolve_world("online_retail"),
+        n,
+        SimConfig(patience_mean=1e9),
+        backend=backend,
+        device=device,
+    )
+    rng = np.random.default_rng(0)
+    sim.reset(rng)
+    recs = sim.ops.asarray(rng.integers(0, 1000, size=(n, 1)), "int64")
+    rates = []
+    for _ in range(3):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        clock = time.perf_counter()
+        for _ in range(steps):
+            sim.step(recs, rng)
+            sim.done[:] = False  # keep every shopper shopping
+        if device == "cuda":
+            torch.cuda.synchronize()
+        rates.append(n * steps / (time.perf_counter() - clock))
+    return statistics.median(rates)
 
 
 def main() -> int:
@@ -62,6 +98,13 @@ def main() -> int:
         target = 20 * n
         cpu = vector_env_rate(n, "numpy", "cpu", 3, target) if n <= 16_384 else float("nan")
         cuda = vector_env_rate(n, "torch", "cuda", 3, target)
+        lines.append(f"| {n:,} | {cpu:,.0f} | {cuda:,.0f} |")
+        print(lines[-1], flush=True)
+    lines.append("\n## Simulator step alone (no observations to numpy), shopper-steps/s\n")
+    lines.append("| N | numpy cpu | torch cuda |\n|---|---|---|")
+    for n in (16_384, 131_072, 524_288):
+        cpu = sim_rate(n, "numpy", "cpu") if n <= 131_072 else float("nan")
+        cuda = sim_rate(n, "torch", "cuda")
         lines.append(f"| {n:,} | {cpu:,.0f} | {cuda:,.0f} |")
         print(lines[-1], flush=True)
     lines.append(f"\ntotal {time.perf_counter() - started:.0f} s")
