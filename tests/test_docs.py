@@ -47,3 +47,27 @@ def test_readme_starts_with_the_two_commands():
     ]
     assert "make test" in (DOCS.parent / ".ci" / "run").read_text()
     assert os.access(DOCS.parent / ".ci" / "run", os.X_OK)
+
+
+def _modules_with_examples() -> list[str]:
+    import pkgutil
+
+    import cartgym
+
+    names = [m.name for m in pkgutil.walk_packages(cartgym.__path__, "cartgym.")]
+    return sorted(n for n in names if ">>> " in Path(_source(n)).read_text())
+
+
+def _source(name: str) -> str:
+    import importlib.util
+
+    return importlib.util.find_spec(name).origin
+
+
+@pytest.mark.parametrize("module", _modules_with_examples())
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
