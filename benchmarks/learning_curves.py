@@ -25,6 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+
 from cartgym.agents.train import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]

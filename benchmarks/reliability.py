@@ -189,6 +189,7 @@ def cli_misuse() -> dict[str, object]:
 def crash_injection(kills: int, seed: int = 0) -> dict[str, object]:
     """Kill a sweep with SIGKILL at random moments, resume, check the rows."""
     import pandas as pd
+
     from cartgym.agents.bench import RowStore
 
     rng = np.random.default_rng(seed)

@@ -174,9 +174,10 @@ class ZeroEnv(gym.Env):
 
 def ppo_rates(frames: int, repeats: int) -> dict[str, float]:
     import torch
-    from cartgym.agents.vec_env import make_sb3_vec_env
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
+
+    from cartgym.agents.vec_env import make_sb3_vec_env
 
     torch.set_num_threads(1)
     spaces = gym.make("CartRec-v0")

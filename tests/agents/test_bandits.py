@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from agent_cases import BEST, new_agent
+
 from cartgym.agents import (
     UCB1,
     EpsilonGreedy,

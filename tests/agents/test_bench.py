@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+
 from cartgym.agents.bench import BenchConfig, ConfigError, RowStore, sweep
 from cartgym.agents.report import normalised_scores, write_report
 

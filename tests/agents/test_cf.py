@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from agent_cases import BEST, N_ITEMS, new_agent
+
 from cartgym.agents import (
     CoOccurrenceAgent,
     MatrixFactorizationAgent,
@@ -15,7 +16,6 @@ from cartgym.agents import (
     RandomAgent,
 )
 from cartgym.agents.logs import map_to_catalogue
-
 from cartgym.data import Transactions, load_transactions
 
 CF = ("popularity", "cooccurrence", "als", "neural")

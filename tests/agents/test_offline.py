@@ -8,6 +8,9 @@ import sys
 import gymnasium as gym
 import numpy as np
 import pytest
+from scipy.stats import chisquare
+
+import cartgym  # noqa: F401
 from cartgym.agents.base import Agent
 from cartgym.agents.offline import (
     INSTALL_HINT,
@@ -21,9 +24,6 @@ from cartgym.agents.offline import (
     on_policy_value,
     record_dataset,
 )
-from scipy.stats import chisquare
-
-import cartgym  # noqa: F401
 
 ENV_ID = "CartRec-v0"
 WORLD = {"n_items": 20, "reward": "click"}  # clicks: values not dominated by a few prices

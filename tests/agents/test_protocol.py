@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from agent_cases import AGENT_NAMES, N_ITEMS
-from cartgym.agents import UCB1, OracleMyopicAgent, RandomAgent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stable_baselines3.common.evaluation import evaluate_policy
+
+from cartgym.agents import UCB1, OracleMyopicAgent, RandomAgent
 
 pytestmark = pytest.mark.filterwarnings("ignore:Evaluation environment is not wrapped")
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from cartgym.agents.ranking import first_occurrence, top_k
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
+from cartgym.agents.ranking import first_occurrence, top_k
 
 
 def test_best_first_and_masked_items_skipped():

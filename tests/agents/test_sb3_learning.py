@@ -9,7 +9,6 @@ pytest.importorskip("stable_baselines3")
 from cartgym.agents import RandomAgent
 from cartgym.agents.sb3 import make_model
 from cartgym.agents.vec_env import make_sb3_vec_env
-
 from cartgym.metrics import run_sessions
 
 torch.set_num_threads(1)

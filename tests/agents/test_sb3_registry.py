@@ -6,6 +6,8 @@ import pytest
 import torch
 
 pytest.importorskip("stable_baselines3")
+from stable_baselines3 import PPO
+
 from cartgym.agents import sb3
 from cartgym.agents.masking import MaskedActorCriticPolicy
 from cartgym.agents.sb3 import (
@@ -18,7 +20,6 @@ from cartgym.agents.sb3 import (
     register_algorithm,
 )
 from cartgym.agents.vec_env import make_sb3_vec_env
-from stable_baselines3 import PPO
 
 torch.set_num_threads(1)
 
