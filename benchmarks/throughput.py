@@ -130,8 +130,8 @@ def response_and_organic(world: ShopperWorld, repeats: int) -> dict[str, float]:
 
     def organic() -> int:
         sim._refresh()
-        _, _, shown = sim.respond(recs, uniforms)
-        sim.organic_choice(recs, shown, uniforms)
+        sim.respond(recs, uniforms)
+        sim.organic_choice(recs, uniforms)
         return n
 
     out["organic"] = median_rate(organic, repeats)
