@@ -2,13 +2,23 @@
 
 One protocol (:class:`Agent`): SB3's ``predict(obs, state, episode_start, deterministic)``,
 ``scores(obs) -> (B, M)``; online agents add ``learn(env, total_timesteps)``, log-based ones
-``fit(transactions)``. ``NeuralCFAgent`` imports torch on first use.
+``fit(transactions)``. Bundle agents (:class:`BundleAgent`, for ``CartRecBundle-v0``) score
+the C offers of the observation's candidate block instead: ``scores(obs) -> (B, C)``.
+``NeuralCFAgent`` imports torch on first use.
 """
 
 from typing import Any
 
 from .bandits import UCB1, EpsilonGreedy, ThompsonSampling
 from .base import Agent, Batch, OnlineAgent
+from .bundle_agents import (
+    AssociationRuleBundleAgent,
+    BundleAgent,
+    BundleOracleMyopicAgent,
+    BundleRandomAgent,
+    FrequentItemsets,
+    ItemScoreBundleAgent,
+)
 from .cf import CoOccurrenceAgent, MatrixFactorizationAgent, PopularityAgent
 from .features import ItemFeatures
 from .linear import LinearThompsonSampling, LinUCB
@@ -18,10 +28,16 @@ from .references import OracleMyopicAgent, RandomAgent, normalised_score
 __all__ = [
     "UCB1",
     "Agent",
+    "AssociationRuleBundleAgent",
     "Batch",
+    "BundleAgent",
+    "BundleOracleMyopicAgent",
+    "BundleRandomAgent",
     "CoOccurrenceAgent",
     "EpsilonGreedy",
+    "FrequentItemsets",
     "ItemFeatures",
+    "ItemScoreBundleAgent",
     "LinUCB",
     "LinearThompsonSampling",
     "LogAgent",

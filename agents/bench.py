@@ -59,10 +59,12 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class EnvConfig:
-    """An environment of the sweep: a registered id and its keyword arguments."""
+    """An environment of the sweep: a registered id, its keyword arguments, and optionally
+    the agents to run on it (default: the sweep's ``agents``)."""
 
     id: str = "CartRec-v0"
     kwargs: dict[str, Any] = field(default_factory=dict)
+    agents: tuple[str, ...] | None = None
 
     @property
     def label(self) -> str:
@@ -76,6 +78,9 @@ class EnvConfig:
 class BenchConfig:
     """A sweep: every agent on every environment with every seed.
 
+    agents: the agents of every environment that names none of its own (``envs[i].agents``).
+    Every agent must be able to act on its environments (see :data:`ACTS_ON`: item agents
+    recommend items, bundle agents offer bundles, DQN and QR-DQN need ``Discrete`` actions).
     budget: environment steps each learning agent trains for (the same for all).
     eval_sessions: evaluation sessions per run, on held-out (``population="eval"``) shoppers.
     eval_lanes: sessions run side by side in the evaluation vector env.
@@ -109,12 +114,36 @@ class BenchConfig:
             raise ConfigError(f"curve_points: expected an integer >= 0, got {self.curve_points!r}")
         if any(isinstance(s, bool) or not isinstance(s, int) for s in self.seeds):
             raise ConfigError(f"seeds: expected integers, got {list(self.seeds)!r}")
-        for env in self.envs:
+        for i, env in enumerate(self.envs):
             if env.id not in gym.registry:
                 raise ConfigError(f"envs: unknown environment id {env.id!r}")
-        stray = sorted(set(self.agent_kwargs) - set(self.agents))
+            if env.agents is not None:
+                unknown = sorted(set(env.agents) - set(AGENTS))
+                if unknown or not env.agents:
+                    raise ConfigError(
+                        f"envs[{i}].agents: expected a non-empty list of known agents, unknown: "
+                        f"{unknown}; known: {sorted(AGENTS)}"
+                    )
+            self._check_compatible(i, env)
+        used = {agent for env in self.envs for agent in self.agents_of(env)}
+        stray = sorted(set(self.agent_kwargs) - used)
         if stray:
             raise ConfigError(f"agent_kwargs: settings for agents not in the sweep: {stray}")
+
+    def agents_of(self, env: EnvConfig) -> tuple[str, ...]:
+        """The agents that run on ``env``: its own list, or the sweep's."""
+        return self.agents if env.agents is None else env.agents
+
+    def _check_compatible(self, i: int, env: EnvConfig) -> None:
+        kind = env_kind(env)
+        key = "agents" if env.agents is None else f"envs[{i}].agents"
+        wrong = [a for a in self.agents_of(env) if kind not in ACTS_ON[a]]
+        if wrong:
+            able = sorted(a for a in AGENTS if kind in ACTS_ON[a])
+            raise ConfigError(
+                f"{key}: {wrong} cannot act on envs[{i}] ({env.id}: {ENV_KINDS[kind]}); "
+                f"agents that can: {able}"
+            )
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> BenchConfig:
@@ -132,9 +161,23 @@ class BenchConfig:
         envs = []
         for i, env in enumerate(values["envs"]):
             env = {"id": env} if isinstance(env, str) else env
-            if not isinstance(env, dict) or set(env) - {"id", "kwargs"}:
-                raise ConfigError(f"envs[{i}]: expected an id or {{'id': ..., 'kwargs': {{...}}}}")
-            envs.append(EnvConfig(env.get("id", "CartRec-v0"), dict(env.get("kwargs", {}))))
+            if not isinstance(env, dict) or set(env) - {"id", "kwargs", "agents"}:
+                raise ConfigError(
+                    f"envs[{i}]: expected an id or {{'id': ..., 'kwargs': {{...}}, "
+                    "'agents': [...] (optional)}"
+                )
+            agents = env.get("agents")
+            if agents is not None and (isinstance(agents, str) or not isinstance(agents, list)):
+                raise ConfigError(
+                    f"envs[{i}].agents: expected a list of agent names, got {agents!r}"
+                )
+            envs.append(
+                EnvConfig(
+                    env.get("id", "CartRec-v0"),
+                    dict(env.get("kwargs", {})),
+                    None if agents is None else tuple(agents),
+                )
+            )
         return cls(
             **{
                 **values,
@@ -154,13 +197,18 @@ class BenchConfig:
 
     def to_dict(self) -> dict[str, Any]:
         values = asdict(self)
-        values["envs"] = [asdict(e) for e in self.envs]
+        values["envs"] = [
+            {k: (list(v) if k == "agents" else v) for k, v in asdict(e).items()}
+            if e.agents is not None
+            else {"id": e.id, "kwargs": e.kwargs}
+            for e in self.envs
+        ]
         return values
 
     def runs(self) -> Iterator[Run]:
         for env in self.envs:
             for seed in self.seeds:
-                for agent in self.agents:
+                for agent in self.agents_of(env):
                     yield Run(agent, env, seed)
 
 
@@ -180,7 +228,7 @@ AgentMaker = Callable[..., Agent]
 
 
 def _baselines() -> dict[str, tuple[str, AgentMaker]]:
-    from . import bandits, cf, linear, references
+    from . import bandits, bundle_agents, cf, linear, references
 
     def neural(env, **kwargs):
         from .neural import NeuralCFAgent
@@ -199,7 +247,23 @@ def _baselines() -> dict[str, tuple[str, AgentMaker]]:
         "thompson": ("online", bandits.ThompsonSampling),
         "linucb": ("online", linear.LinUCB),
         "lin_thompson": ("online", linear.LinearThompsonSampling),
+        "bundle_random": ("reference", bundle_agents.BundleRandomAgent),
+        "bundle_oracle_myopic": ("oracle", bundle_agents.BundleOracleMyopicAgent),
+        "bundle_rules": ("logs", bundle_agents.AssociationRuleBundleAgent),
+        "bundle_items_cooccurrence": ("logs", _item_sum("cooccurrence")),
+        "bundle_items_linucb": ("online", _item_sum("linucb")),
     }
+
+
+def _item_sum(item_agent: str) -> AgentMaker:
+    """An :class:`~cartgym.agents.bundle_agents.ItemScoreBundleAgent` over ``item_agent``."""
+
+    def make(env, **kwargs):
+        from .bundle_agents import ItemScoreBundleAgent
+
+        return ItemScoreBundleAgent(env, **{"item_agent": item_agent, **kwargs})
+
+    return make
 
 
 RL_ALGORITHMS = ("dqn", "ppo", "a2c", "maskable_ppo", "qrdqn")
@@ -208,6 +272,38 @@ AGENTS: dict[str, tuple[str, AgentMaker | None]] = {
     "no_recommendation": ("control", None),
     **{name: ("sb3", None) for name in RL_ALGORITHMS},
 }
+
+# What an environment's actions are, and which agents can take them.
+ENV_KINDS = {
+    "items": "one item per step, Discrete(M)",
+    "slates": "a slate of K items, MultiDiscrete([M] * K)",
+    "bundles": "bundle offers, Discrete(C) over the candidate block",
+}
+BUNDLE_AGENTS = tuple(name for name in AGENTS if name.startswith("bundle_"))
+ACTS_ON: dict[str, frozenset[str]] = {
+    **{name: frozenset({"items", "slates"}) for name in AGENTS},
+    **{name: frozenset({"bundles"}) for name in BUNDLE_AGENTS},
+    "no_recommendation": frozenset(ENV_KINDS),  # shows nothing: any environment
+    "dqn": frozenset({"items", "bundles"}),  # Discrete actions only
+    "qrdqn": frozenset({"items", "bundles"}),
+    "ppo": frozenset(ENV_KINDS),
+    "a2c": frozenset(ENV_KINDS),
+    "maskable_ppo": frozenset(ENV_KINDS),
+}
+
+
+def env_kind(env: EnvConfig) -> str:
+    """``"items"``, ``"slates"`` or ``"bundles"``: what ``env``'s actions are (from its
+    registered and given keyword arguments)."""
+    kwargs = {**gym.spec(env.id).kwargs, **env.kwargs}
+    if kwargs.get("bundle_candidates") is not None:
+        return "bundles"
+    return "items" if kwargs.get("slate_size", 1) == 1 else "slates"
+
+
+def agents_for(kind: str, exclude: tuple[str, ...] = ()) -> list[str]:
+    """Every registered agent that can act on environments of ``kind``, sorted."""
+    return sorted(a for a in AGENTS if kind in ACTS_ON[a] and a not in exclude)
 
 
 def training_logs(env_config: EnvConfig):
@@ -334,8 +430,8 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         assert maker is not None
         train_env = eval_env if kind == "oracle" else make_env(run.env, "train", lanes=8)
         agent = maker(train_env, seed=run.seed, **settings)
-        if isinstance(agent, LogAgent):
-            agent.fit(training_logs(run.env))
+        if kind == "logs" or isinstance(agent, LogAgent):
+            agent.fit(training_logs(run.env))  # type: ignore[attr-defined]
 
         def act(obs, env, agent=agent):
             return agent.predict(obs, deterministic=True)[0]
@@ -555,14 +651,52 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "full": {
         "name": "full",
-        "agents": sorted(AGENTS),
-        "envs": [{"id": "CartRec-v0"}, {"id": "CartRecSlate-v0"}],
+        "agents": agents_for("items"),
+        "envs": [
+            {"id": "CartRec-v0"},
+            {"id": "CartRecSlate-v0", "agents": agents_for("slates")},
+            {"id": "CartRecMultiSlate-v0", "agents": agents_for("slates")},
+            {"id": "CartRecBundle-v0", "agents": agents_for("bundles")},
+        ],
         "seeds": list(range(10)),
         "budget": 200_000,
         "eval_sessions": 2000,
         "eval_lanes": 100,
         "curve_points": 10,
         "curve_sessions": 300,
+    },
+    # Combination recommendation, CI-sized (minutes): bundle offers and multi-choice slates,
+    # RL against the baselines, the references and the no-recommendation control.
+    "combinations": {
+        "name": "combinations",
+        "agents": [
+            "random",
+            "oracle_myopic",
+            "cooccurrence",
+            "linucb",
+            "no_recommendation",
+            "ppo",
+            "maskable_ppo",
+        ],
+        "envs": [
+            {
+                "id": "CartRecBundle-v0",
+                "agents": [
+                    *BUNDLE_AGENTS,
+                    "no_recommendation",
+                    "dqn",
+                    "ppo",
+                    "maskable_ppo",
+                ],
+            },
+            {"id": "CartRecMultiSlate-v0"},
+        ],
+        "seeds": [0, 1, 2],
+        "budget": 10_000,
+        "eval_sessions": 200,
+        "eval_lanes": 50,
+        "curve_points": 0,
+        "curve_sessions": 100,
     },
 }
 

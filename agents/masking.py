@@ -1,10 +1,16 @@
-"""Masked SB3 policies: items already in the cart are never recommended.
+"""Masked SB3 policies: items already in the cart (or bundles overlapping it) are never offered.
 
-SB3's ``predict(obs)`` has no mask argument, so the mask is read from the observation:
-``obs[:, layout.cart] > 0.5`` marks the items in the cart (the cart block is the first M
-entries), exactly the items ``env.unwrapped.action_masks()`` masks. Every policy here sets
-their Q-values, quantiles or logits to ``MASKED`` (-1e8) before the argmax or the sampling,
-for ``Discrete(M)`` and, for the actor-critic policy, ``MultiDiscrete([M] * K)`` slates.
+SB3's ``predict(obs)`` has no mask argument, so the mask is read from the observation, at
+the place a :class:`MaskSource` names: on item and slate environments the cart block
+(``obs[:, :M] > 0.5`` marks the items in the cart), on bundle environments
+(``CartRecBundle-v0``) the ``available`` feature of every candidate action in the candidate
+block. Either way it is exactly the mask of ``env.unwrapped.action_masks()``. Every policy
+takes ``mask_source`` as a policy keyword argument; :func:`~cartgym.agents.sb3.make_model`
+sets it from the environment (:meth:`MaskSource.of_env`), and without one the policy infers
+it from its spaces (:meth:`MaskSource.infer`). Every policy here sets the Q-values,
+quantiles or logits of masked actions to ``MASKED`` (-1e8) before the argmax or the
+sampling, for ``Discrete`` actions and, for the actor-critic policy, ``MultiDiscrete([M] * K)``
+slates.
 
 - :class:`MaskedQPolicy` (DQN) and :class:`MaskedQuantilePolicy` (QR-DQN) mask the network
   itself, so the bootstrap target max_a Q(s', a) of training also runs over allowed items
@@ -19,6 +25,7 @@ for ``Discrete(M)`` and, for the actor-critic policy, ``MultiDiscrete([M] * K)``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -31,9 +38,104 @@ from stable_baselines3 import DQN
 from stable_baselines3.common.type_aliases import Schedule
 from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 
+from cartgym.envs.bundles import CANDIDATE_FEATURES
+from cartgym.envs.observation import SCALARS
+
 from .extractors import item_head_for
 
 MASKED = -1e8
+
+
+@dataclass(frozen=True)
+class MaskSource:
+    """Where an observation holds its action mask: one flag per action.
+
+    Action a's flag is ``obs[:, start + a * stride]``. With ``allowed_if_set`` a flag above
+    0.5 allows the action (a bundle candidate's ``available`` feature); without, it forbids
+    it (the cart block: 1 for an item in the cart).
+    """
+
+    start: int
+    stride: int
+    n_actions: int
+    allowed_if_set: bool
+
+    def __post_init__(self) -> None:
+        for name in ("start", "stride", "n_actions"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise ValueError(f"{name} must be an int, got {value!r}")
+        if self.start < 0 or self.stride < 1 or self.n_actions < 1:
+            raise ValueError(f"expected start >= 0, stride >= 1 and n_actions >= 1, got {self}")
+
+    @classmethod
+    def cart(cls, n_items: int) -> MaskSource:
+        """The cart block of an item or slate environment of ``n_items`` items."""
+        return cls(0, 1, int(n_items), False)
+
+    @classmethod
+    def candidates(cls, block_start: int, n_actions: int) -> MaskSource:
+        """The ``available`` features of a bundle environment's candidate block."""
+        offset = CANDIDATE_FEATURES.index("available")
+        return cls(int(block_start) + offset, len(CANDIDATE_FEATURES), int(n_actions), True)
+
+    @classmethod
+    def of_env(cls, env: Any) -> MaskSource | None:
+        """The mask source of a cartgym environment (single, vector, or SB3 VecEnv); None
+        for an environment that is not cartgym's."""
+        sessions = _attribute(env, "sessions")
+        if sessions is None:
+            return None
+        block = getattr(sessions, "candidate_block", None)
+        if block is not None:
+            return cls.candidates(block.start, int(sessions.action_space.n))
+        return cls.cart(sessions.world.n_items)
+
+    @classmethod
+    def infer(cls, observation_space: spaces.Space, action_space: spaces.Space) -> MaskSource:
+        """The mask source that cartgym's spaces imply.
+
+        An observation of 2M + 6 entries with M items per action is an item or slate
+        environment (the cart block); one of 2M + 6 + 9C entries with ``Discrete(C)``
+        actions is a bundle environment (the candidate block is last). Anything else is
+        taken as the cart block (the layout this module always assumed).
+        """
+        n, _ = action_shape(action_space)
+        size = int(np.prod(observation_space.shape or (0,)))
+        rest = size - len(SCALARS) - len(CANDIDATE_FEATURES) * n
+        if size != 2 * n + len(SCALARS) and rest > 0 and rest % 2 == 0:
+            return cls.candidates(size - len(CANDIDATE_FEATURES) * n, n)
+        return cls.cart(n)
+
+    @property
+    def end(self) -> int:
+        """One past the last entry read."""
+        return self.start + (self.n_actions - 1) * self.stride + 1
+
+    def allowed(self, obs: Any) -> Any:
+        """(B, n_actions) True for allowed actions, from (B, D) observations (torch or numpy)."""
+        flags = obs[:, self.start : self.end : self.stride] > 0.5
+        return flags if self.allowed_if_set else ~flags
+
+
+def _attribute(env: Any, name: str) -> Any:
+    """``env``'s cartgym attribute ``name`` (through SB3 VecEnvs and Gymnasium wrappers)."""
+    get_attr = getattr(env, "get_attr", None)
+    if callable(get_attr):  # an SB3 VecEnv (its wrappers forward get_attr)
+        try:
+            return get_attr(name)[0]
+        except (AttributeError, IndexError):
+            return None
+    return getattr(getattr(env, "unwrapped", env), name, None)
+
+
+def _check_fits(source: MaskSource, observation_space: spaces.Space, n_actions: int) -> None:
+    size = int(np.prod(observation_space.shape or (0,)))
+    if source.end > size or source.n_actions != n_actions:
+        raise ValueError(
+            f"mask_source {source} does not fit observations of {size} entries and "
+            f"{n_actions} actions"
+        )
 
 
 def action_shape(action_space: spaces.Space) -> tuple[int, int]:
@@ -52,11 +154,18 @@ def in_cart(obs: th.Tensor, n_items: int) -> th.Tensor:
     return obs[:, :n_items] > 0.5
 
 
-def random_allowed(obs: np.ndarray, n_items: int, rng: np.random.Generator) -> np.ndarray:
-    """(B,) one uniformly random item per row among those not in the cart."""
+def random_allowed(
+    obs: np.ndarray,
+    n_items: int,
+    rng: np.random.Generator,
+    source: MaskSource | None = None,
+) -> np.ndarray:
+    """(B,) one uniformly random allowed action per row: an item not in the cart, or the
+    action allowed by ``source`` (default: the cart block of ``n_items`` items)."""
     obs = np.asarray(obs).reshape(-1, np.shape(obs)[-1])
-    draws = rng.random((len(obs), n_items))
-    draws[obs[:, :n_items] > 0.5] = -1.0
+    source = source or MaskSource.cart(n_items)
+    draws = rng.random((len(obs), source.n_actions))
+    draws[~source.allowed(obs)] = -1.0
     return draws.argmax(axis=1)
 
 
@@ -75,11 +184,26 @@ def distinct_greedy(logits: th.Tensor) -> th.Tensor:
     return th.stack(chosen, dim=1)
 
 
-class MaskedQNetwork(QNetwork):
-    """DQN's Q-network with in-cart items at ``MASKED`` (and the dot head on request)."""
+def resolve_mask_source(
+    source: MaskSource | None, observation_space: spaces.Space, action_space: spaces.Space
+) -> MaskSource:
+    """``source``, checked against the spaces, or the one they imply (:meth:`MaskSource.infer`)."""
+    if source is None:
+        return MaskSource.infer(observation_space, action_space)
+    if not isinstance(source, MaskSource):
+        raise ValueError(f"mask_source must be a MaskSource or None, got {source!r}")
+    _check_fits(source, observation_space, action_shape(action_space)[0])
+    return source
 
-    def __init__(self, *args: Any, **kwargs: Any):
+
+class MaskedQNetwork(QNetwork):
+    """DQN's Q-network with masked actions at ``MASKED`` (and the dot head on request)."""
+
+    def __init__(self, *args: Any, mask_source: MaskSource | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.mask_source = resolve_mask_source(
+            mask_source, self.observation_space, self.action_space
+        )
         last: Any = self.q_net[-1]
         head = item_head_for(self.features_extractor, last.in_features, 1)
         if head is not None:
@@ -87,14 +211,17 @@ class MaskedQNetwork(QNetwork):
 
     def forward(self, obs: th.Tensor) -> th.Tensor:  # type: ignore[override]
         q_values = super().forward(obs)
-        return q_values.masked_fill(in_cart(obs, q_values.shape[1]), MASKED)
+        return q_values.masked_fill(~self.mask_source.allowed(obs), MASKED)
 
 
 class MaskedQuantileNetwork(QuantileNetwork):
-    """QR-DQN's quantile network with in-cart items at ``MASKED`` in every quantile."""
+    """QR-DQN's quantile network with masked actions at ``MASKED`` in every quantile."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, mask_source: MaskSource | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.mask_source = resolve_mask_source(
+            mask_source, self.observation_space, self.action_space
+        )
         last: Any = self.quantile_net[-1]
         head = item_head_for(self.features_extractor, last.in_features, self.n_quantiles)
         if head is not None:
@@ -102,29 +229,59 @@ class MaskedQuantileNetwork(QuantileNetwork):
 
     def forward(self, obs: th.Tensor) -> th.Tensor:  # type: ignore[override]
         quantiles = super().forward(obs)
-        return quantiles.masked_fill(in_cart(obs, quantiles.shape[2])[:, None, :], MASKED)
+        return quantiles.masked_fill(~self.mask_source.allowed(obs)[:, None, :], MASKED)
 
 
-class MaskedQPolicy(DQNPolicy):
-    """DQN policy whose online and target networks are :class:`MaskedQNetwork`."""
+class _MaskSourceKwarg:
+    """The ``mask_source`` policy keyword argument of the Q-learning policies."""
+
+    mask_source: MaskSource | None
+    observation_space: spaces.Space
+    action_space: spaces.Space
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()  # type: ignore[misc]
+        return {**data, "mask_source": self.mask_source}
+
+    def _masked_net_args(self, net_args: dict[str, Any]) -> dict[str, Any]:
+        source = resolve_mask_source(self.mask_source, self.observation_space, self.action_space)
+        return {**net_args, "mask_source": source}
+
+
+class MaskedQPolicy(_MaskSourceKwarg, DQNPolicy):
+    """DQN policy whose online and target networks are :class:`MaskedQNetwork`.
+
+    ``mask_source`` (a :class:`MaskSource`) says where the observation holds the mask;
+    None infers it from the spaces.
+    """
+
+    def __init__(self, *args: Any, mask_source: MaskSource | None = None, **kwargs: Any):
+        self.mask_source = mask_source  # read by _build, which DQNPolicy's __init__ calls
+        super().__init__(*args, **kwargs)
 
     def make_q_net(self) -> QNetwork:
         net_args = self._update_features_extractor(self.net_args, features_extractor=None)
-        return MaskedQNetwork(**net_args).to(self.device)
+        return MaskedQNetwork(**self._masked_net_args(net_args)).to(self.device)
 
 
-class MaskedQuantilePolicy(QRDQNPolicy):
-    """QR-DQN policy whose networks are :class:`MaskedQuantileNetwork`."""
+class MaskedQuantilePolicy(_MaskSourceKwarg, QRDQNPolicy):
+    """QR-DQN policy whose networks are :class:`MaskedQuantileNetwork` (``mask_source`` as
+    for :class:`MaskedQPolicy`)."""
+
+    def __init__(self, *args: Any, mask_source: MaskSource | None = None, **kwargs: Any):
+        self.mask_source = mask_source
+        super().__init__(*args, **kwargs)
 
     def make_quantile_net(self) -> QuantileNetwork:
         net_args = self._update_features_extractor(self.net_args, features_extractor=None)
-        return MaskedQuantileNetwork(**net_args).to(self.device)
+        return MaskedQuantileNetwork(**self._masked_net_args(net_args)).to(self.device)
 
 
 class _AllowedExploration:
-    """Epsilon-greedy per session and a random warm-up, both among items not in the cart."""
+    """Epsilon-greedy per session and a random warm-up, both among allowed actions only."""
 
     exploration_rate: float
+    observation_space: spaces.Space
     action_space: spaces.Space
     num_timesteps: int
     policy: Any
@@ -145,15 +302,22 @@ class _AllowedExploration:
         explore = rng.random(len(flat)) < self.exploration_rate
         if explore.any():
             obs = np.asarray(observation).reshape(len(flat), -1)
-            flat[explore] = random_allowed(obs[explore], action_shape(self.action_space)[0], rng)
+            flat[explore] = random_allowed(
+                obs[explore], action_shape(self.action_space)[0], rng, self._mask_source()
+            )
         return flat.reshape(np.shape(action)), state
+
+    def _mask_source(self) -> MaskSource:
+        source = getattr(self.policy, "mask_source", None)
+        return resolve_mask_source(source, self.observation_space, self.action_space)
 
     def _sample_action(
         self, learning_starts: int, action_noise: Any = None, n_envs: int = 1
     ) -> tuple[np.ndarray, np.ndarray]:
         if self.num_timesteps < learning_starts:
             n_items = action_shape(self.action_space)[0]
-            action = random_allowed(self._last_obs, n_items, self.action_space.np_random)
+            rng = self.action_space.np_random
+            action = random_allowed(self._last_obs, n_items, rng, self._mask_source())
             return action, action
         return super()._sample_action(learning_starts, action_noise, n_envs)  # type: ignore[misc]
 
@@ -171,6 +335,8 @@ class MaskedActorCriticPolicy(MaskableActorCriticPolicy):
 
     Works with PPO and A2C (which never pass masks) as with MaskablePPO (which passes the
     environment's, the same). ``use_sde`` is accepted for PPO and A2C and must be False.
+    ``mask_source`` (a :class:`MaskSource`) says where the observation holds the mask;
+    None infers it from the spaces.
     """
 
     def __init__(
@@ -180,12 +346,17 @@ class MaskedActorCriticPolicy(MaskableActorCriticPolicy):
         lr_schedule: Schedule,
         *args: Any,
         use_sde: bool = False,
+        mask_source: MaskSource | None = None,
         **kwargs: Any,
     ):
         if use_sde:
             raise ValueError("use_sde is for continuous actions; cartgym's actions are discrete")
         self.n_items, self.slate_size = action_shape(action_space)
+        self.mask_source = resolve_mask_source(mask_source, observation_space, action_space)
         super().__init__(observation_space, action_space, lr_schedule, *args, **kwargs)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        return {**super()._get_constructor_parameters(), "mask_source": self.mask_source}
 
     def _build(self, lr_schedule: Schedule) -> None:
         super()._build(lr_schedule)
@@ -199,8 +370,9 @@ class MaskedActorCriticPolicy(MaskableActorCriticPolicy):
             )
 
     def masks(self, obs: th.Tensor) -> Any:
-        """(B, K * M) True for allowed actions (items not in the cart), per slate position."""
-        return (~in_cart(obs, self.n_items)).repeat(1, self.slate_size)
+        """(B, K * M) True for allowed actions (items not in the cart, or bundles that do
+        not overlap it), per slate position."""
+        return self.mask_source.allowed(obs).repeat(1, self.slate_size)
 
     def forward(
         self, obs: th.Tensor, deterministic: bool = False, action_masks: Any = None

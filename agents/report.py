@@ -26,18 +26,33 @@ from cartgym.cli import OneLineParser
 from .bench import METRICS, RL_ALGORITHMS
 
 REFERENCES = ("random", "oracle_myopic")
+# (floor, ceiling) of the normalised score: item and slate envs, then bundle envs
+REFERENCE_PAIRS = (REFERENCES, ("bundle_random", "bundle_oracle_myopic"))
+ORACLES = tuple(ceiling for _, ceiling in REFERENCE_PAIRS)
 CONTROL = "no_recommendation"
 
 
+def references_of(agents: set[str]) -> tuple[str, str] | None:
+    """The (random, oracle) pair of an environment's agents, if both ran on it."""
+    return next((pair for pair in REFERENCE_PAIRS if set(pair) <= agents), None)
+
+
 def normalised_scores(table: pd.DataFrame) -> pd.Series:
-    """Per row: (revenue - random's) / (oracle's - random's), same env and seed."""
+    """Per row: (revenue - random's) / (oracle's - random's), same env and seed; the
+    references of each env are its :data:`REFERENCE_PAIRS` (NaN without them)."""
     key = ["env", "seed"]
     revenue = table.set_index([*key, "agent"])["revenue_per_session"]
-    random = revenue.xs("random", level="agent")
-    oracle = revenue.xs("oracle_myopic", level="agent")
-    index = pd.MultiIndex.from_frame(table[key])
-    low, high = random.reindex(index).to_numpy(), oracle.reindex(index).to_numpy()
-    return pd.Series((table["revenue_per_session"].to_numpy() - low) / (high - low), table.index)
+    out = pd.Series(np.nan, index=table.index)
+    for _, rows in table.groupby("env"):
+        pair = references_of(set(rows["agent"]))
+        if pair is None:
+            continue
+        random = revenue.xs(pair[0], level="agent")
+        oracle = revenue.xs(pair[1], level="agent")
+        index = pd.MultiIndex.from_frame(rows[key])
+        low, high = random.reindex(index).to_numpy(), oracle.reindex(index).to_numpy()
+        out[rows.index] = (rows["revenue_per_session"].to_numpy() - low) / (high - low)
+    return out
 
 
 def mean_ci(values: np.ndarray) -> tuple[float, float]:
@@ -56,14 +71,14 @@ def summary_table(table: pd.DataFrame, env: str) -> pd.DataFrame:
         columns.remove("discount_cost")  # no discounts offered in this environment
     if np.allclose(rows["items_per_recommendation"], rows["ctr"]):
         columns.remove("items_per_recommendation")  # one item at most per recommendation
-    if set(REFERENCES) <= set(rows["agent"]):
+    if references_of(set(rows["agent"])) is not None:
         rows["normalised_score"] = normalised_scores(rows)
         columns.append("normalised_score")
     if CONTROL in set(rows["agent"]):
         control = rows[rows["agent"] == CONTROL].set_index("seed")["basket_value"]
         rows["incremental_basket_value"] = rows["basket_value"] - rows["seed"].map(control)
         columns.append("incremental_basket_value")
-    baselines = rows[~rows["agent"].isin([*REFERENCES[1:], CONTROL, *RL_ALGORITHMS])]
+    baselines = rows[~rows["agent"].isin([*ORACLES, CONTROL, *RL_ALGORITHMS])]
     by_revenue = baselines.groupby("agent")["revenue_per_session"].mean()
     best = by_revenue.idxmax() if len(by_revenue) else None
     reference = rows[rows["agent"] == best].set_index("seed")["revenue_per_session"]
@@ -136,7 +151,8 @@ def plots(table: pd.DataFrame, env: str, out: Path) -> list[str]:
             )
             mean = points.groupby("steps")["revenue"].mean()
             ax.plot(mean.index, mean.to_numpy(), marker="o", label=agent)
-        for ref, style in (("random", ":"), ("oracle_myopic", "--")):
+        pair = references_of(set(rows["agent"])) or REFERENCES
+        for ref, style in zip(pair, (":", "--"), strict=True):
             level = rows.loc[rows["agent"] == ref, "revenue_per_session"]
             if len(level):
                 ax.axhline(level.mean(), linestyle=style, color="grey", label=f"{ref} (final)")
@@ -186,9 +202,13 @@ def write_report(results: str | Path, out: str | Path, command: str | None = Non
         f"{platform.machine()} with {os.cpu_count()} CPUs; torch with one thread per worker.",
         "",
         "Each cell: mean over seeds ± half-width of the 95% t interval. Normalised score = "
-        "(agent - random) / (oracle-myopic - random), seed by seed. `vs_best_baseline`: mean "
+        "(agent - random) / (oracle-myopic - random), seed by seed (on bundle environments "
+        "bundle_random and bundle_oracle_myopic). `vs_best_baseline`: mean "
         "difference in revenue per session against the best non-oracle baseline, paired "
-        "t-test over seeds.",
+        "t-test over seeds. `incremental_basket_value`: basket value minus that of the "
+        "no-recommendation control on the same seeds. `items_per_recommendation` (items "
+        "taken per step) and `discount_cost` (revenue given up per session) are shown where "
+        "they differ from `ctr` and 0.",
     ]
     if config.exists():
         lines += ["", "Config:", "", "```json", config.read_text().strip(), "```"]
@@ -207,7 +227,7 @@ def _verdict(frame: pd.DataFrame) -> str:
     """The question answered in words, from the numbers in the table."""
     revenue = frame.set_index("agent")["revenue_per_session"].map(lambda mc: mc[0])
     rl = revenue[revenue.index.isin(RL_ALGORITHMS)]
-    base = revenue[~revenue.index.isin([*RL_ALGORITHMS, "oracle_myopic", CONTROL])]
+    base = revenue[~revenue.index.isin([*RL_ALGORITHMS, *ORACLES, CONTROL])]
     if rl.empty or base.empty:
         return "No RL agent in this sweep."
     best_rl, best_base = rl.idxmax(), base.idxmax()

@@ -49,6 +49,7 @@ from .masking import (
     MaskedQPolicy,
     MaskedQRDQN,
     MaskedQuantilePolicy,
+    MaskSource,
     action_shape,
 )
 from .vec_env import make_sb3_vec_env
@@ -205,12 +206,29 @@ def _find(env: Any, wrapper: type) -> Any:
     return None
 
 
+def is_bundle_env(env: Any) -> bool:
+    """True for a bundle environment (``CartRecBundle-v0``): its actions are bundle offers."""
+    source = MaskSource.of_env(env)
+    return source is not None and source.allowed_if_set
+
+
+def default_features(env: Any) -> str:
+    """``DEFAULT_FEATURES``, or ``"mlp"`` on bundle environments, whose actions are not items
+    (the embedding representations read the cart and history blocks only and score items)."""
+    return "mlp" if is_bundle_env(env) else DEFAULT_FEATURES
+
+
 def policy_kwargs(features: str, env: Any) -> dict[str, Any]:
     """Policy keyword arguments of a representation (``FEATURES``) on ``env``'s world."""
     if features not in FEATURES:
         raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
     if features == "mlp":
         return {}
+    if is_bundle_env(env):
+        raise ValueError(
+            f"features={features!r} scores items from the cart and history blocks; on bundle "
+            "environments (actions are bundle offers) use features='mlp'"
+        )
     factors = world_of(env).item_factors.astype(np.float32)
     return {
         "features_extractor_class": EmbeddingExtractor,
@@ -234,6 +252,7 @@ def _builtin(cls: type[BaseAlgorithm], policy: type, name: str) -> Factory:
         kwargs = {
             **settings.pop("policy_kwargs", {}),
             **policy_kwargs(features, env),
+            "mask_source": MaskSource.of_env(env),
             **(overrides.pop("policy_kwargs", None) or {}),
         }
         settings.update(overrides)
@@ -332,7 +351,7 @@ def make_model(
     algorithm: str,
     env: VecEnv | gym.Env | str,
     *,
-    features: str = DEFAULT_FEATURES,
+    features: str | None = None,
     seed: int | None = None,
     device: str = "auto",
     reward_scale: float | str | None = "auto",
@@ -343,16 +362,19 @@ def make_model(
     An env id becomes ``make_sb3_vec_env(env, n_envs, seed)`` with the algorithm's n_envs.
     A VecEnv is wrapped in :class:`ScaledReward` (:func:`scale_rewards`; ``reward_scale=None``
     trains on the raw rewards). ``overrides`` replace the defaults (SB3 keyword arguments;
-    ``policy_kwargs`` are merged). ``device="auto"`` uses CUDA when present. Raises
-    ValueError for an unknown algorithm, an unknown representation, or a slate environment
-    given to DQN or QR-DQN.
+    ``policy_kwargs`` are merged). ``device="auto"`` uses CUDA when present. ``features``
+    defaults to :data:`DEFAULT_FEATURES`, or ``"mlp"`` on bundle environments. The masked
+    policies get ``mask_source`` from the environment (the cart block, or the bundle
+    candidates' ``available`` feature). Raises ValueError for an unknown algorithm, an
+    unknown representation, or a slate environment given to DQN or QR-DQN.
     """
     spec = get_algorithm(algorithm)
-    if features not in FEATURES:
+    if features is not None and features not in FEATURES:
         raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
     if isinstance(env, str):
         env = make_sb3_vec_env(env, n_envs=spec.n_envs, seed=seed)
     assert not isinstance(env, str)
+    features = features or default_features(env)
     if isinstance(env, VecEnv):
         env = scale_rewards(env, reward_scale)
     _, slate_size = action_shape(env.action_space)

@@ -158,3 +158,92 @@ def test_ray_backend_runs_a_tiny_sweep(tmp_path):
     assert len(table) == 4 and not table.duplicated(["agent", "seed"]).any()
     local = sweep(config, tmp_path / "local", log=_quiet)
     pd.testing.assert_frame_equal(_stable(table), _stable(local))
+
+
+# ----------------------------------------------------------------------------- combinations
+COMBINATIONS = {
+    "name": "tiny-combinations",
+    "agents": ["random", "oracle_myopic", "cooccurrence", "no_recommendation", "ppo"],
+    "envs": [
+        {
+            "id": "CartRecBundle-v0",
+            "kwargs": {"n_items": 60},
+            "agents": [
+                "bundle_random",
+                "bundle_oracle_myopic",
+                "bundle_items_cooccurrence",
+                "no_recommendation",
+                "dqn",
+            ],
+        },
+        {"id": "CartRecMultiSlate-v0", "kwargs": {"n_items": 40}},
+    ],
+    "seeds": [0, 1],
+    "budget": 300,
+    "eval_sessions": 40,
+    "eval_lanes": 10,
+    "agent_kwargs": {"dqn": {"learning_starts": 100}, "ppo": {"n_steps": 32, "batch_size": 64}},
+}
+
+
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        ({"envs": [{"id": "CartRecBundle-v0"}]}, "agents"),
+        ({"agents": ["dqn"], "envs": [{"id": "CartRecSlate-v0"}]}, "agents"),
+        (
+            {"agents": ["random"], "envs": [{"id": "CartRecMultiSlate-v0", "agents": ["qrdqn"]}]},
+            "envs[0].agents",
+        ),
+        ({"envs": [{"id": "CartRec-v0", "agents": ["bundle_rules"]}]}, "envs[0].agents"),
+        ({"envs": [{"id": "CartRec-v0", "kwargs": {"bundle_candidates": 5}}]}, "agents"),
+        ({"envs": [{"id": "CartRec-v0", "agents": ["nope"]}]}, "envs[0].agents"),
+        ({"envs": [{"id": "CartRec-v0", "agents": "random"}]}, "envs[0].agents"),
+    ],
+)
+def test_agents_that_cannot_act_on_an_env_are_refused_by_key(change, key):
+    with pytest.raises(ConfigError, match=key.replace("[", r"\[").replace(".", r"\.")) as error:
+        BenchConfig.from_dict({**TINY, "agent_kwargs": {}, **change})
+    assert "cannot act" in str(error.value) or "agents" in str(error.value)
+
+
+def test_presets_only_pair_agents_with_envs_they_can_act_on():
+    from cartgym.agents.bench import PRESETS
+
+    for preset in PRESETS.values():
+        BenchConfig.from_dict(preset)  # raises ConfigError otherwise
+    config = BenchConfig.from_dict(PRESETS["combinations"])
+    ids = {run.env.id for run in config.runs()}
+    assert ids == {"CartRecBundle-v0", "CartRecMultiSlate-v0"}
+
+
+def test_combination_metrics_and_report(tmp_path):
+    out = tmp_path / "out"
+    table = sweep(BenchConfig.from_dict(COMBINATIONS), out, log=_quiet)
+    assert len(table) == (5 + 5) * 2
+    bundle = table[table["env_id"] == "CartRecBundle-v0"].set_index(["agent", "seed"])
+    multi = table[table["env_id"] == "CartRecMultiSlate-v0"].set_index(["agent", "seed"])
+    shown = bundle.drop(index="no_recommendation", level="agent")
+    # a taken bundle is 2 or 3 items; the control is shown and takes nothing
+    assert (shown["items_per_recommendation"] >= 2 * shown["ctr"] - 1e-12).all()
+    assert (shown["items_per_recommendation"] <= 3 * shown["ctr"] + 1e-12).all()
+    assert (shown["items_per_recommendation"] > 0).all()
+    for frame in (bundle, multi):
+        control = frame.xs("no_recommendation", level="agent")
+        assert (control[["ctr", "items_per_recommendation", "discount_cost"]] == 0).all().all()
+    assert (multi["items_per_recommendation"] >= multi["ctr"]).all()
+    assert (multi["discount_cost"] == 0).all() and (bundle["discount_cost"] >= 0).all()
+    oracle = bundle.xs("bundle_oracle_myopic", level="agent")
+    assert (
+        oracle["revenue_per_session"]
+        > bundle.xs("bundle_random", level="agent")["revenue_per_session"]
+    ).all()
+    scores = normalised_scores(table)
+    for agent, level in (("bundle_random", 0.0), ("bundle_oracle_myopic", 1.0)):
+        assert np.allclose(scores[table["agent"] == agent], level)
+    assert np.allclose(scores[table["agent"] == "oracle_myopic"], 1.0)
+    text = write_report(out / "results.parquet", tmp_path / "report").read_text()
+    bundle_section = text.split("## CartRecBundle-v0")[1].split("## ")[0]
+    for column in ("items_per_recommendation", "incremental_basket_value", "normalised_score"):
+        assert column in bundle_section
+    assert "bundle_items_cooccurrence" in bundle_section
