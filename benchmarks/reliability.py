@@ -240,6 +240,18 @@ def crash_injection(kills: int, seed: int = 0) -> dict[str, object]:
     return results
 
 
+TRUST = """\
+World files are data only: a zip of `.npy` arrays and one JSON member, read with
+`allow_pickle=False`, every member's name, dtype and number of dimensions checked and the
+content checked against its stored fingerprint, so a world file from anywhere can be
+loaded safely (the faults above are refused). Stable-Baselines3 model files (`.zip`)
+are not: SB3 stores parts of a model with cloudpickle, and loading one can run code from
+it. Load only models you trust. `cartgym.agents.sb3.load_agent` reads the JSON sidecar
+written by `save_agent` and warns (`WorldMismatchWarning`) when the model was trained on
+another world than the environment's, by comparing world fingerprints; that checks
+provenance, not safety. Benchmark results are parquet files (no code), configs JSON."""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -349,6 +361,10 @@ def main() -> int:
         "Mutation kinds of the loader fuzzing: "
         + ", ".join(f"{k} ({v})" for k, v in sorted(mutations.items()))
         + ".",
+        "",
+        "## Trust boundary",
+        "",
+        TRUST,
     ]
     text = "\n".join(lines) + "\n"
     Path(args.output).write_text(text)
