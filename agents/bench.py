@@ -399,8 +399,10 @@ def evaluate(
 
 def _shown_items(env, actions: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Catalogue items that ``actions`` (about to be taken) show in ``rows``: the items
-    themselves, or the items of the offered bundles."""
+    themselves, or the items of the offered bundles; none in the no-recommendation control."""
     sessions = env.unwrapped.sessions
+    if not sessions.sim.config.show_recommendations:
+        return np.zeros(0, dtype=np.int64)
     if not hasattr(sessions, "catalogue"):
         return np.unique(actions[rows])
     bundles = sessions.current[rows, actions[rows] // len(sessions.discounts)]
@@ -698,6 +700,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "curve_points": 0,
         "curve_sessions": 100,
     },
+}
+# The same sweep with 5 seeds, 3x the training budget and 500 sessions per run (about half
+# an hour on two CPU cores with --workers 2).
+PRESETS["combinations_large"] = {
+    **PRESETS["combinations"],
+    "name": "combinations_large",
+    "seeds": [0, 1, 2, 3, 4],
+    "budget": 30_000,
+    "eval_sessions": 500,
 }
 
 

@@ -230,7 +230,8 @@ def test_combination_metrics_and_report(tmp_path):
     assert (shown["items_per_recommendation"] > 0).all()
     for frame in (bundle, multi):
         control = frame.xs("no_recommendation", level="agent")
-        assert (control[["ctr", "items_per_recommendation", "discount_cost"]] == 0).all().all()
+        shown = ["ctr", "items_per_recommendation", "discount_cost", "coverage"]
+        assert (control[shown] == 0).all().all()
     assert (multi["items_per_recommendation"] >= multi["ctr"]).all()
     assert (multi["discount_cost"] == 0).all() and (bundle["discount_cost"] >= 0).all()
     oracle = bundle.xs("bundle_oracle_myopic", level="agent")

@@ -239,12 +239,12 @@ def test_not_fitted_and_wrong_env(logs):
 
 # ----------------------------------------------------------------------------- SB3
 @pytest.mark.parametrize("algorithm", ["dqn", "ppo", "maskable_ppo"])
-def test_sb3_policies_never_offer_a_masked_bundle(algorithm):
+def test_sb3_policies_never_offer_a_masked_bundle(algorithm, tmp_path):
     pytest.importorskip("stable_baselines3")
     import torch
 
     from cartgym.agents.masking import MaskSource
-    from cartgym.agents.sb3 import make_model
+    from cartgym.agents.sb3 import load_agent, make_model, save_agent
     from cartgym.agents.vec_env import make_sb3_vec_env
 
     torch.set_num_threads(1)
@@ -265,6 +265,9 @@ def test_sb3_policies_never_offer_a_masked_bundle(algorithm):
     obs[:, source.start : source.end : source.stride] = allowed
     actions, _ = model.predict(obs, deterministic=True)
     assert allowed[np.arange(len(obs)), actions].all()
+    loaded = load_agent(save_agent(model, tmp_path / algorithm), venv, device="cpu")
+    assert loaded.policy.mask_source == source
+    assert np.array_equal(loaded.predict(obs, deterministic=True)[0], actions)
     # rollouts
     obs = venv.reset()
     for _ in range(60):
