@@ -105,6 +105,9 @@ def to_id(values: pd.Series) -> pd.Series:
     return text
 
 
+MAX_VALUE = 1e15  # largest quantity or price accepted (float64 holds integers exactly to 9e15)
+
+
 def to_number(values: pd.Series, origin: Origin, column: str, *, whole: bool) -> np.ndarray:
     """Float array (NaN where missing); non-numbers raise DataError at the first one."""
     if pd.api.types.is_bool_dtype(values.dtype):
@@ -122,6 +125,12 @@ def to_number(values: pd.Series, origin: Origin, column: str, *, whole: bool) ->
     if infinite.any():
         pos = int(infinite.argmax())
         raise origin.error(f"expected a finite number, got {num[pos]}", pos, column)
+    huge = np.abs(np.nan_to_num(num)) > MAX_VALUE
+    if huge.any():  # beyond exact float integers: sums and int64 casts would overflow
+        pos = int(huge.argmax())
+        raise origin.error(
+            f"expected a number below {MAX_VALUE:.0e}, got {num[pos]:g}", pos, column
+        )
     if whole:
         fractional = np.isfinite(num) & (num % 1 != 0)
         if fractional.any():
