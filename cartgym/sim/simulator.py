@@ -221,7 +221,7 @@ class CartSimulator:
         if not config.show_recommendations:  # control: nothing shown, nothing taken
             taken = ops.zeros((self.n_shoppers, k), "int64") - 1
         elif config.response == "single":
-            accept, picked, _ = self.respond(recs, uniforms[0])
+            accept, picked = self.respond(recs, uniforms[0])
             taken = ops.where(accept & active, picked, -1)[:, None]
         else:
             boost = self.boost * (1.0 - discount) ** -config.discount_sensitivity
@@ -242,8 +242,7 @@ class CartSimulator:
 
         # 4. Cart update and checkout (items taken from a multi-item slate are in already).
         added = ops.where(accept, taken[:, 0], organic)
-        self.last_added = ops.where(accept[:, None], taken, -1)
-        self.last_added = ops.concat([self.last_added, organic[:, None]])
+        self.last_added = ops.concat([taken, organic[:, None]])
         fresh = organic >= 0 if config.response != "single" else added >= 0
         self._add(self.rows[fresh], added[fresh])
         self._refresh()
@@ -269,7 +268,7 @@ class CartSimulator:
         picking = active
         saved = None
         for j in range(k):
-            accept, picked, _ = self.respond(recs, uniforms[j], boost)
+            accept, picked = self.respond(recs, uniforms[j], boost)
             accept = accept & picking & (self.cart_size < self.intended_size)
             if not bool(accept.any()):
                 break
@@ -307,27 +306,26 @@ class CartSimulator:
         for name, part in state.items():
             getattr(self, name)[rows] = part
 
-    def respond(self, recs: Any, uniforms: Any, boost: Any = None) -> tuple[Any, Any, Any]:
+    def respond(self, recs: Any, uniforms: Any, boost: Any = None) -> tuple[Any, Any]:
         """The response to (B, K) recommendations, in O(K) per shopper.
 
         ``boost`` multiplies the shown items' weights (default exp(salience); a (B,) array
-        for per-shopper boosts). Returns (accept, item taken or garbage where not accepted,
-        weight of each shown item with repeats counted once).
+        for per-shopper boosts). Returns (accept, the item taken, meaningless where not
+        accepted).
         """
         ops = self.ops
         boost = self.boost if boost is None else boost
-        shown = self._shown_weights(recs)
-        base = ops.astype(shown, "float64")
+        base = ops.astype(self._shown_weights(recs), "float64")
         shown_total = base.sum(1)
         offered = shown_total * boost
         threshold = uniforms * (offered + self.total - shown_total)
         accept = threshold < offered
         if recs.shape[1] == 1:
-            return accept, recs[:, 0], shown
+            return accept, recs[:, 0]
         # which recommended item: by its share of the offered weight
         scale = boost[:, None] if hasattr(boost, "shape") and boost.shape else boost
         position = ((base * scale).cumsum(1) <= threshold[:, None]).sum(1)
-        return accept, recs[self.rows, ops.clip(position, None, recs.shape[1] - 1)], shown
+        return accept, recs[self.rows, ops.clip(position, None, recs.shape[1] - 1)]
 
     def _shown_weights(self, recs: Any) -> Any:
         shown = self.weights[self.rows[:, None], recs]
