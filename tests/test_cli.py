@@ -171,3 +171,16 @@ def test_validate_a_world_against_held_out_logs(tmp_path, capsys):
     assert (tmp_path / "report" / "report.md").exists()
     assert main(["validate", str(tmp_path / "w.npz"), str(tmp_path / "heldout.csv")]) == 2
     assert "needs --user-col" in capsys.readouterr().err
+
+
+def test_every_command_misused_exits_2_with_one_line():
+    """The reliability report's CLI matrix: bad arguments, missing files, unwritable outputs."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "reliability.py"
+    spec = importlib.util.spec_from_file_location("reliability", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = module.cli_misuse()
+    assert result["cases"] >= 25 and result["failures"] == []
