@@ -61,6 +61,11 @@ class OracleMyopicAgent(Agent):
     (a repeated item is shown once), as showing a low-value item would lower the expected
     revenue. ``objective=None`` follows the environment's reward (``"basket_value"`` is
     served as ``"revenue"``: the line value of an accepted item is what it adds).
+
+    Under multi-choice slates (``response="multi"``, CartRecMultiSlate-v0) this slate is
+    exact for the first item taken only; later picks, with the cart updated, are not
+    optimised, so there it is an approximation of the myopic optimum (docs/combinations.md
+    measures the gap).
     """
 
     def __init__(self, env: Env, *, objective: str | None = None, seed: int | None = None):

@@ -72,7 +72,7 @@ class TrainConfig:
     n_envs: int | None = None  # None: the algorithm's default
     device: str = "auto"
     output: Path = Path("runs/train")
-    features: str = DEFAULT_FEATURES
+    features: str | None = None  # None: embeddings_dot on item envs, mlp on bundle envs
     hyperparams: dict[str, Any] = field(default_factory=dict)
     reward_scale: float | str | None = "auto"
     eval_freq: int = 10_000
@@ -163,8 +163,8 @@ def build_parser(prog: str = "cartgym train") -> argparse.ArgumentParser:
     parser.add_argument(
         "--features",
         choices=FEATURES,
-        default=DEFAULT_FEATURES,
-        help=f"representation (default {DEFAULT_FEATURES})",
+        default=None,
+        help=f"representation (default {DEFAULT_FEATURES}; mlp on bundle envs)",
     )
     parser.add_argument(
         "--hyperparams",
@@ -255,18 +255,26 @@ def _check(config: TrainConfig) -> None:
 def reference_levels(
     eval_env: Any, n_episodes: int, seed: int, reward: str | None = None
 ) -> dict[str, float]:
-    """Mean reward per session of RandomAgent and OracleMyopicAgent, as the agent is evaluated.
+    """Mean reward per session of the random and oracle-myopic references (their bundle
+    versions on bundle environments), as the agent is evaluated.
 
     ``eval_env`` is the SB3 VecEnv of the evaluation; it is reseeded with ``seed``.
     """
+    from .bundle_agents import BundleOracleMyopicAgent, BundleRandomAgent
     from .references import OracleMyopicAgent, RandomAgent
 
     core = eval_env.env  # the CartVectorEnv under the adapter
+    bundles = hasattr(core.sessions, "catalogue")
+    random, oracle = (
+        (BundleRandomAgent, BundleOracleMyopicAgent)
+        if bundles
+        else (RandomAgent, OracleMyopicAgent)
+    )
     levels = {}
     agent: Any
     for name, agent in (
-        ("random", RandomAgent(core, seed=seed)),
-        ("oracle_myopic", OracleMyopicAgent(core, seed=seed)),
+        ("random", random(core, seed=seed)),
+        ("oracle_myopic", oracle(core, seed=seed)),
     ):
         eval_env.seed(seed)
         rewards, _ = evaluate_policy(
