@@ -36,7 +36,7 @@ PASSTHROUGH_HELP = {
 }
 
 
-class UserError(Exception):
+class UserError(ValueError):
     """An error caused by the command's input, reported in one line (exit status 2)."""
 
 
@@ -45,6 +45,34 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def add_column_flags(parser: argparse.ArgumentParser) -> None:
+    """The ``--user-col`` ... ``--category-col`` flags that map a file's columns."""
+    for column in ("user", "basket", "item"):
+        parser.add_argument(f"--{column}-col", help=f"column holding the {column} id")
+    for column in ("timestamp", "quantity", "price", "category"):
+        parser.add_argument(f"--{column}-col", help=f"optional column holding the {column}")
+
+
+def load_mapped(source: str, args: argparse.Namespace, strict: bool = False):
+    """Transactions from ``source`` with the column flags of ``args`` (see add_column_flags)."""
+    from cartgym.data import load_transactions
+
+    missing = [f"--{c}-col" for c in ("user", "basket", "item") if not getattr(args, f"{c}_col")]
+    if missing:
+        raise UserError(f"reading {source} needs {', '.join(missing)}")
+    return load_transactions(
+        source,
+        user_col=args.user_col,
+        basket_col=args.basket_col,
+        item_col=args.item_col,
+        timestamp_col=args.timestamp_col,
+        quantity_col=args.quantity_col,
+        price_col=args.price_col,
+        category_col=args.category_col,
+        strict=strict,
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -69,10 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         "source", help="a .csv, .csv.gz or .parquet file, or 'online_retail' (bundled data)"
     )
     fit.add_argument("-o", "--output", required=True, help="world file to write (.npz)")
-    for column in ("user", "basket", "item"):
-        fit.add_argument(f"--{column}-col", help=f"column holding the {column} id")
-    for column in ("timestamp", "quantity", "price", "category"):
-        fit.add_argument(f"--{column}-col", help=f"optional column holding the {column}")
+    add_column_flags(fit)
     fit.add_argument("--strict", action="store_true", help="fail on the first bad row")
     fit.add_argument("--n-items", type=_positive_int, help="catalogue size (default 1000)")
     fit.add_argument("--all-items", action="store_true", help="keep every item")
@@ -138,7 +163,7 @@ def _passthrough(command: str, argv: list[str], debug: bool) -> int:
 
 def _fit(args: argparse.Namespace) -> None:
     from cartgym.calibrate import FitConfig, fit
-    from cartgym.data import load_online_retail, load_transactions, online_retail_item_names
+    from cartgym.data import load_online_retail, online_retail_item_names
 
     output = Path(args.output)
     if not output.parent.exists():
@@ -149,22 +174,7 @@ def _fit(args: argparse.Namespace) -> None:
         transactions = load_online_retail(strict=args.strict)
         names = online_retail_item_names()
     else:
-        missing = [
-            f"--{c}-col" for c in ("user", "basket", "item") if not getattr(args, f"{c}_col")
-        ]
-        if missing:
-            raise UserError(f"fitting {args.source} needs {', '.join(missing)}")
-        transactions = load_transactions(
-            args.source,
-            user_col=args.user_col,
-            basket_col=args.basket_col,
-            item_col=args.item_col,
-            timestamp_col=args.timestamp_col,
-            quantity_col=args.quantity_col,
-            price_col=args.price_col,
-            category_col=args.category_col,
-            strict=args.strict,
-        )
+        transactions = load_mapped(args.source, args, strict=args.strict)
     print(transactions.report)
     settings: dict[str, object] = {"seed": args.seed}
     if args.all_items:

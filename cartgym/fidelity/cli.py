@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from cartgym.cli import OneLineParser
+from cartgym.cli import OneLineParser, add_column_flags, load_mapped
 from cartgym.fidelity.report import FidelityConfig, FidelityReport
 from cartgym.fidelity.validate import fit_and_validate, validate
 
@@ -29,10 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--refit", choices=REFIT_SOURCES, help="split, fit and validate a bundled log"
     )
     parser.add_argument("--split", choices=("temporal", "user"), default="temporal")
-    for column in ("user", "basket", "item"):
-        parser.add_argument(f"--{column}-col", help=f"column of the {column} id")
-    for column in ("timestamp", "quantity", "price", "category"):
-        parser.add_argument(f"--{column}-col", help=f"optional column of the {column}")
+    add_column_flags(parser)
     parser.add_argument("--out", help="folder for report.md, report.json and the plots")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--replicas", type=int, default=3, help="simulated sessions per basket")
@@ -57,23 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if not (args.world and args.heldout):
             parser.error("give WORLD and HELDOUT (or --refit SOURCE)")
-        missing = [
-            f"--{c}-col" for c in ("user", "basket", "item") if not getattr(args, f"{c}_col")
-        ]
-        if missing:
-            raise ValueError(f"reading {args.heldout} needs {', '.join(missing)}")
-        from cartgym.data import load_transactions
-
-        heldout = load_transactions(
-            args.heldout,
-            user_col=args.user_col,
-            basket_col=args.basket_col,
-            item_col=args.item_col,
-            timestamp_col=args.timestamp_col,
-            quantity_col=args.quantity_col,
-            price_col=args.price_col,
-            category_col=args.category_col,
-        )
+        heldout = load_mapped(args.heldout, args)
         report = validate(args.world, heldout, args.out, config=config, command=command)
     print(report.to_json() if args.json else summary(report))
     return 0

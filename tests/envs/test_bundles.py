@@ -3,6 +3,7 @@
 import gymnasium as gym
 import numpy as np
 import pytest
+from simtools import clone_first_shopper
 
 import cartgym  # noqa: F401
 from cartgym.envs.bundles import BundleCatalogue
@@ -54,9 +55,7 @@ def test_oracle_take_probabilities_match_the_simulated_acceptance(small_world):
     )
     envs.reset(seed=0)
     sim = envs.unwrapped.sim
-    for name, value in vars(sim).items():  # every shopper in row 0's state
-        if isinstance(value, np.ndarray) and value.shape[:1] == (n,) and name != "rows":
-            value[:] = value[0]
+    clone_first_shopper(sim)  # every shopper in row 0's state
     sessions = envs.unwrapped.sessions
     sessions.current[:] = sessions.current[0]
     expected = sessions.take_probabilities(rows=0)[0]

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy import stats
+from simtools import clone_first_shopper
 
 from cartgym.sim import CartSimulator, SimConfig, probabilities, sample_categorical
 
@@ -33,24 +34,13 @@ def test_sample_categorical_follows_the_weights():
     assert sample_categorical(np.zeros((2, 3)), rng.random(2)).tolist() == [-1, -1]
 
 
-def _clone_first_shopper(sim: CartSimulator) -> None:
-    """Give every row the state of row 0, so one step is many draws from one state."""
-    for name, value in vars(sim).items():
-        if (
-            isinstance(value, np.ndarray)
-            and value.shape[:1] == (sim.n_shoppers,)
-            and name != "rows"
-        ):
-            value[:] = value[0]
-
-
 @pytest.mark.parametrize("slate", [[5], [5, 9, 5]])
 def test_one_step_is_one_draw_from_the_boosted_logit(small_world, slate):
     n = 60_000
     sim = CartSimulator(small_world, n, SimConfig(salience=1.5, patience_mean=1e9))
     rng = np.random.default_rng(1)
     sim.reset(rng)
-    _clone_first_shopper(sim)
+    clone_first_shopper(sim)
     sim.patience[:] = 10**9
     recs = np.tile(np.array(slate), (n, 1))
     weights = sim.weights[0].astype(np.float64)

@@ -5,20 +5,11 @@ import itertools
 import numpy as np
 import pytest
 from scipy import stats
+from simtools import clone_first_shopper
 
 from cartgym.sim import CartSimulator, SimConfig
 
 N = 40_000
-
-
-def _clone_first_shopper(sim):
-    for name, value in vars(sim).items():
-        if (
-            isinstance(value, np.ndarray)
-            and value.shape[:1] == (sim.n_shoppers,)
-            and name != "rows"
-        ):
-            value[:] = value[0]
 
 
 def _weights(sim, world, added):
@@ -79,7 +70,7 @@ def test_taken_subsets_follow_the_sequential_pick_model(state, response):
     sim.in_cart[0, slate] = False  # a state where the whole slate is available
     sim.static[0, slate] = np.where(np.isinf(sim.static[0, slate]), 0.0, sim.static[0, slate])
     sim._refresh()
-    _clone_first_shopper(sim)
+    clone_first_shopper(sim)
     sim.patience[:] = 10**9
     sim.intended_size[:] = 10**6
     expected = _sequence_probabilities(sim, world, slate, np.exp(2.5), limit=3)
