@@ -63,33 +63,21 @@ Factory = Callable[..., BaseAlgorithm]
 # Tuned on CartRec-v0 (M = 1000, revenue reward); docs/results/rl/tuning.md has the runs.
 _Q_NET = {"net_arch": [256, 256]}
 _AC_NET = {"net_arch": {"pi": [256, 256], "vf": [256, 256]}}
+_Q_LEARNING = {  # DQN and QR-DQN share these
+    "learning_rate": 5e-4,
+    "buffer_size": 20_000,  # 16 kB per transition at M = 1000: 320 MB
+    "learning_starts": 1_000,
+    "batch_size": 128,
+    "gamma": 0.95,
+    "train_freq": 4,
+    "gradient_steps": 2,
+    "target_update_interval": 1_000,
+    "exploration_fraction": 0.3,
+    "exploration_final_eps": 0.05,
+}
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "dqn": {
-        "learning_rate": 5e-4,
-        "buffer_size": 20_000,  # 16 kB per transition at M = 1000: 320 MB
-        "learning_starts": 1_000,
-        "batch_size": 128,
-        "gamma": 0.95,
-        "train_freq": 4,
-        "gradient_steps": 2,
-        "target_update_interval": 1_000,
-        "exploration_fraction": 0.3,
-        "exploration_final_eps": 0.05,
-        "policy_kwargs": _Q_NET,
-    },
-    "qrdqn": {
-        "learning_rate": 5e-4,
-        "buffer_size": 20_000,
-        "learning_starts": 1_000,
-        "batch_size": 128,
-        "gamma": 0.95,
-        "train_freq": 4,
-        "gradient_steps": 2,
-        "target_update_interval": 1_000,
-        "exploration_fraction": 0.3,
-        "exploration_final_eps": 0.05,
-        "policy_kwargs": {**_Q_NET, "n_quantiles": 25},
-    },
+    "dqn": {**_Q_LEARNING, "policy_kwargs": _Q_NET},
+    "qrdqn": {**_Q_LEARNING, "policy_kwargs": {**_Q_NET, "n_quantiles": 25}},
     "ppo": {
         "learning_rate": 3e-4,
         "n_steps": 128,
