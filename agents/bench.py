@@ -503,8 +503,9 @@ class RowStore:
 
     def prepare(self, config: BenchConfig, fresh: bool = False) -> None:
         self.rows.mkdir(parents=True, exist_ok=True)
-        for partial in self.rows.glob(".*.partial"):
-            partial.unlink()  # left by a killed run: never a result
+        for folder in (self.out, self.rows):
+            for partial in folder.glob(".*.partial"):
+                partial.unlink()  # left by a killed run: never a result
         saved = self.out / "config.json"
         text = json.dumps(config.to_dict(), indent=1, sort_keys=True)
         if saved.exists() and not fresh and saved.read_text() != text:
