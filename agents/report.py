@@ -23,7 +23,7 @@ from scipy import stats
 import cartgym
 from cartgym.cli import OneLineParser
 
-from .bench import METRICS, RL_ALGORITHMS
+from .bench import METRICS, RL_ALGORITHMS, BenchConfig
 
 REFERENCES = ("random", "oracle_myopic")
 # (floor, ceiling) of the normalised score: item and slate envs, then bundle envs
@@ -199,7 +199,8 @@ def write_report(results: str | Path, out: str | Path, command: str | None = Non
         f"Command: `{command or 'cartgym report ' + str(results)}`",
         "",
         f"cartgym {cartgym.__version__}, Python {platform.python_version()}, "
-        f"{platform.machine()} with {os.cpu_count()} CPUs; torch with one thread per worker.",
+        f"{platform.machine()} with {os.cpu_count()} CPUs; torch with one thread per worker. "
+        f"Packages when the report was written: {_versions()}.",
         "",
         "Each cell: mean over seeds ± half-width of the 95% t interval. Normalised score = "
         "(agent - random) / (oracle-myopic - random), seed by seed (on bundle environments "
@@ -211,6 +212,7 @@ def write_report(results: str | Path, out: str | Path, command: str | None = Non
         "they differ from `ctr` and 0.",
     ]
     if config.exists():
+        lines += ["", _completeness(table, config)]
         lines += ["", "Config:", "", "```json", config.read_text().strip(), "```"]
     for env in sorted(table["env"].unique()):
         frame = summary_table(table, env)
@@ -221,6 +223,36 @@ def write_report(results: str | Path, out: str | Path, command: str | None = Non
     path = out / "index.md"
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+VERSIONED = ("gymnasium", "numpy", "torch", "stable-baselines3", "sb3-contrib")
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def one(name: str) -> str:
+        try:
+            return f"{name} {version(name)}"
+        except PackageNotFoundError:
+            return f"{name} not installed"
+
+    return ", ".join(one(name) for name in VERSIONED)
+
+
+def _completeness(table: pd.DataFrame, config: Path) -> str:
+    """How many of the sweep's runs the table holds; an unfinished sweep says so."""
+    runs = BenchConfig.from_dict(json.loads(config.read_text())).runs()
+    planned = {(run.agent, run.env.label, run.seed) for run in runs}
+    held = {(a, e, int(s)) for a, e, s in table[["agent", "env", "seed"]].itertuples(index=False)}
+    done = len(planned & held)
+    if done == len(planned):
+        return f"All {done} runs of the config are in the table."
+    return (
+        f"**Interim: {done} of {len(planned)} runs of the config are in the table** (the "
+        "sweep is unfinished; `cartgym bench` with the same config and `--out` resumes it). "
+        "Intervals are over the seeds each agent has so far."
+    )
 
 
 def _verdict(frame: pd.DataFrame) -> str:

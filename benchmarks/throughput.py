@@ -328,10 +328,13 @@ def main(args: Args) -> list[str]:
     lines.append(f"\norganic choice at {phases['organic'] / phases['probe']:.2f}x the probe's rate")
     print(lines[-1])
 
+    ppo_repeats = max(1, repeats // 2)  # each PPO run trains a model: fewer of them
     try:
-        ppo = ppo_rates(int(4096 * max(scale, 0.25)), max(1, repeats // 2))
+        ppo = ppo_rates(int(4096 * max(scale, 0.25)), ppo_repeats)
     except ImportError:
         ppo = {}
+    if ppo:
+        lines.append(f"SB3 PPO rows: median of {ppo_repeats} runs")
     for name, rate in ppo.items():
         row("SB3 " + name.split(" ", 1)[0], name.split(" ", 1)[1], rate, "frames/s")
     for n_envs in (1, 8):

@@ -122,6 +122,18 @@ def test_report_tables_scores_and_plots(tiny_results, tmp_path):
     control = table[table["agent"] == "no_recommendation"]
     assert (control["ctr"] == 0).all() and (control["conversion"] == 1).all()
     assert len(list((tmp_path / "report").glob("*.png"))) == 2
+    assert "All 10 runs of the config are in the table." in text
+    assert "stable-baselines3 " in text and "gymnasium " in text
+
+
+def test_report_of_an_unfinished_sweep_says_it_is_interim(tiny_results, tmp_path):
+    out, table = tiny_results
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    (partial / "config.json").write_text((out / "config.json").read_text())
+    table[table["seed"] == 0].to_parquet(partial / "results.parquet")
+    text = write_report(partial / "results.parquet", tmp_path / "report").read_text()
+    assert "Interim: 5 of 10 runs of the config are in the table" in text
 
 
 def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
