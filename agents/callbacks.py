@@ -167,7 +167,7 @@ class ShopEvalCallback(EvalCallback):
 
     def _restore(self, path: Path) -> None:
         """Continue an earlier run's evaluations.npz and best score (when resuming)."""
-        with np.load(path) as old:
+        with np.load(path, allow_pickle=False) as old:
             self.evaluations_timesteps = old["timesteps"].tolist()
             self.evaluations_results = old["results"].tolist()
             self.evaluations_length = old["ep_lengths"].tolist()

@@ -217,6 +217,9 @@ def fuzz_env(env_id: str, n: int, hypothesis_seed: int = 0, n_items: int = 30) -
                 cart = np.atleast_2d(core.sim.in_cart)
                 assert np.array_equal(batch[:, : core.layout.n_items] > 0.5, cart)
                 assert np.array_equal(np.atleast_1d(info["cart_size"]), cart.sum(axis=1))
+                masks = np.atleast_2d(core.action_masks())
+                assert np.array_equal(masks, _masks_from_observation(core, batch))
+                tally["masks checked against the cart"] += len(masks)
                 assert np.all(core.sim.steps <= 100)
                 if not batched and (terminated or truncated):
                     tally["episodes"] += 1
@@ -236,6 +239,23 @@ def fuzz_env(env_id: str, n: int, hypothesis_seed: int = 0, n_items: int = 30) -
 
     run()
     return tally
+
+
+def _masks_from_observation(core, batch: np.ndarray) -> np.ndarray:
+    """What the masks must be, read off the observation alone: items outside the cart
+    (per slate position), or, for bundles, the candidates none of whose items (decoded
+    from the candidate block) is in the cart."""
+    n_items = core.layout.n_items
+    cart = batch[:, :n_items] > 0.5
+    block = getattr(core.sessions, "candidate_block", None)
+    if block is None:
+        space = getattr(core, "single_action_space", core.action_space)
+        return np.tile(~cart, (1, len(getattr(space, "nvec", [0]))))
+    candidates = batch[:, block].reshape(len(batch), -1, 9)
+    items = np.rint(candidates[..., :3] * n_items).astype(int) - 1  # -1: no item
+    rows = np.arange(len(batch))[:, None, None]
+    taken = (items >= 0) & cart[rows, np.maximum(items, 0)]
+    return ~taken.any(axis=2)
 
 
 def _action(env, core, pick: int, masked_share: float, batched: bool):

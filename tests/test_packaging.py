@@ -1,6 +1,7 @@
 """Packaging: what a user installs is complete, light, and never pulls in the agents."""
 
 import configparser
+import re
 import subprocess
 import sys
 import zipfile
@@ -62,3 +63,17 @@ def test_wheel_ships_the_data_and_the_default_world(tmp_path):
         "cartgym/agents/__init__.py",
     ):
         assert needed in names
+
+
+def test_every_numpy_load_refuses_pickles():
+    """A world or log file must never run code: each np.load says allow_pickle=False."""
+    calls = []
+    for folder in ("cartgym", "agents", "benchmarks"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            text = path.read_text()
+            for match in re.finditer(r"np\.load\(([^)]*)\)", text):
+                line = text.count("\n", 0, match.start()) + 1
+                calls.append((f"{path.relative_to(ROOT)}:{line}", match.group(1)))
+    assert calls, "no np.load call found: the scan is broken"
+    unsafe = [where for where, args in calls if "allow_pickle=False" not in args]
+    assert not unsafe, f"np.load without allow_pickle=False at {unsafe}"

@@ -22,6 +22,7 @@ def test_random_and_adversarial_action_sequences(env_id):
     assert tally["sequences"] == 12
     assert tally["invalid actions refused"] == 24  # one bad action per sequence, single+vector
     assert tally["steps"] > 100
+    assert tally["masks checked against the cart"] >= tally["steps"]
 
 
 @pytest.mark.parametrize("env_id", IDS)
