@@ -270,7 +270,11 @@ def main() -> int:
             f"{loader['cases']:,} malformed tables ({len(mutations)} "
             "mutation kinds, strict and lenient, file and DataFrame)",
             f"{loader['loaded']:,} loaded with exact drop accounting, "
-            f"{loader['data error']:,} refused with DataError; 0 other exceptions",
+            f"{loader['data error']:,} refused with DataError (naming row and column: "
+            f"{loader['data error naming row and column']:,}, column: "
+            f"{loader['data error naming column']:,}, row: {loader['data error naming row']:,}, "
+            f"the file only (empty, no data rows): {loader['data error naming the file only']:,}"
+            "); 0 other exceptions",
             "pytest tests/data/test_loader_fuzz.py",
         )
     )

@@ -141,8 +141,18 @@ def messy_table(draw: st.DrawFn) -> tuple[bytes, dict[str, str], str]:
     return data, mapping, mutation
 
 
-def check_loader_case(data: bytes, mapping: dict[str, str], strict: bool, as_frame: bool) -> str:
-    """Load one case; returns "loaded" or "data error"; raises AssertionError otherwise."""
+COLUMN_MUTATIONS = ("missing column", "renamed column", "duplicated column")
+
+
+def check_loader_case(
+    data: bytes, mapping: dict[str, str], strict: bool, as_frame: bool, mutation: str = "none"
+) -> str:
+    """Load one case; returns "loaded" or "data error" (with where the error points:
+    "row and column", "column", "row" or "file"); raises AssertionError otherwise.
+
+    An error must name the file; one it blames on a column must name a column of the
+    mapping, and on a row a line of the file (or a label of the DataFrame); a table whose
+    columns were mangled must be refused naming the column."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzz.csv"
         path.write_bytes(data)
@@ -157,7 +167,17 @@ def check_loader_case(data: bytes, mapping: dict[str, str], strict: bool, as_fra
         except DataError as error:
             message = str(error)
             assert message.startswith(("fuzz.csv", "<DataFrame>")), message
-            return "data error"
+            if error.column is not None:
+                assert error.column in mapping.values(), message
+            if error.row is not None and isinstance(source, pd.DataFrame):
+                assert error.row in source.index, message
+            elif error.row is not None:
+                assert 1 <= int(error.row) <= data.count(b"\n") + 1, message
+            if mutation in COLUMN_MUTATIONS:
+                assert error.column is not None, f"{mutation}: {message}"
+            parts = (("row", error.row), ("column", error.column))
+            named = [name for name, part in parts if part is not None]
+            return "data error naming " + (" and ".join(named) or "the file only")
         except Exception as error:  # anything else is a bug: name the case
             raise AssertionError(f"{type(error).__name__}: {error} on {data[:200]!r}") from error
     report = result.report
@@ -175,8 +195,10 @@ def fuzz_loader(n: int, hypothesis_seed: int = 0) -> Counter:
     @given(case=messy_table(), strict=st.booleans(), as_frame=st.booleans())
     def run(case, strict, as_frame):
         data, mapping, mutation = case
-        outcome = check_loader_case(data, mapping, strict, as_frame)
-        tally[outcome] += 1
+        outcome = check_loader_case(data, mapping, strict, as_frame, mutation)
+        tally["loaded" if outcome == "loaded" else "data error"] += 1
+        if outcome != "loaded":
+            tally[outcome] += 1
         tally[f"mutation: {mutation}"] += 1
 
     run()

@@ -1,5 +1,6 @@
 """Loader fuzzing (issue: hardening): malformed tables load with exact accounting or raise
-the package's DataError naming the file; never a bare KeyError/TypeError/IndexError."""
+the package's DataError naming the file, and the row and column it blames (which must
+exist); never a bare KeyError/TypeError/IndexError."""
 
 import sys
 from pathlib import Path
@@ -13,6 +14,9 @@ def test_malformed_tables_load_or_raise_data_error():
     tally = fuzz_loader(200, hypothesis_seed=1)
     assert tally["cases"] == 200
     assert tally["loaded"] > 10 and tally["data error"] > 10  # both paths exercised
+    # errors point at what is wrong: most name the row and the column
+    assert tally["data error naming row and column"] > tally["data error"] / 4
+    assert tally["data error naming column"] > 0
 
 
 def test_huge_numbers_are_refused_naming_line_and_column(tmp_path):
