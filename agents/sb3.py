@@ -9,9 +9,11 @@ docs/agents/rl.md), on an SB3 VecEnv or an environment id (then the native vecto
 the algorithm's ``n_envs``). Every built-in algorithm uses a masked policy
 (:mod:`cartgym.agents.masking`): items in the cart are never recommended. ``features``
 picks the representation: ``"mlp"`` (the flat observation), ``"embeddings"`` (cart and
-history as mean item embeddings, :class:`~cartgym.agents.extractors.EmbeddingExtractor`)
-or ``"embeddings_dot"`` (the same, with items scored through their embeddings; the
-default, by far the best in the tuning run).
+history as mean item embeddings, :class:`~cartgym.agents.extractors.EmbeddingExtractor`),
+``"embeddings_dot"`` (the same, with items scored through their embeddings) or
+``"embeddings_dot_features"`` (the default, by far the best in the tuning run: the item
+head also weighs, per item, the co-purchase, history, popularity and price features the
+linear bandits use).
 
 :func:`register_algorithm` adds an algorithm; packages can also declare one under the entry
 point group ``cartgym.algorithms``. :func:`save_agent` writes the model and a JSON sidecar
@@ -41,8 +43,10 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from cartgym.calibrate.world import ShopperWorld
+from cartgym.envs.observation import ObservationLayout
 
 from .extractors import EmbeddingExtractor
+from .features import ItemFeatures
 from .masking import (
     MaskedActorCriticPolicy,
     MaskedDQN,
@@ -54,8 +58,8 @@ from .masking import (
 )
 from .vec_env import make_sb3_vec_env
 
-FEATURES = ("mlp", "embeddings", "embeddings_dot")
-DEFAULT_FEATURES = "embeddings_dot"  # the tuning run's clear winner (docs/agents/rl.md)
+FEATURES = ("mlp", "embeddings", "embeddings_dot", "embeddings_dot_features")
+DEFAULT_FEATURES = "embeddings_dot_features"  # the tuning run's clear winner (docs/agents/rl.md)
 ENTRY_POINT_GROUP = "cartgym.algorithms"
 
 Factory = Callable[..., BaseAlgorithm]
@@ -217,13 +221,17 @@ def policy_kwargs(features: str, env: Any) -> dict[str, Any]:
             f"features={features!r} scores items from the cart and history blocks; on bundle "
             "environments (actions are bundle offers) use features='mlp'"
         )
-    factors = world_of(env).item_factors.astype(np.float32)
+    world = world_of(env)
+    extractor_kwargs: dict[str, Any] = {
+        "item_factors": world.item_factors.astype(np.float32),
+        "dot_head": features.startswith("embeddings_dot"),
+    }
+    if features == "embeddings_dot_features":
+        items = ItemFeatures(world, ObservationLayout(world.n_items))
+        extractor_kwargs["per_item"] = (items.complement, items.static)
     return {
         "features_extractor_class": EmbeddingExtractor,
-        "features_extractor_kwargs": {
-            "item_factors": factors,
-            "dot_head": features == "embeddings_dot",
-        },
+        "features_extractor_kwargs": extractor_kwargs,
     }
 
 

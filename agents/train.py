@@ -72,7 +72,7 @@ class TrainConfig:
     n_envs: int | None = None  # None: the algorithm's default
     device: str = "auto"
     output: Path = Path("runs/train")
-    features: str | None = None  # None: embeddings_dot on item envs, mlp on bundle envs
+    features: str | None = None  # None: DEFAULT_FEATURES on item envs, mlp on bundle envs
     hyperparams: dict[str, Any] = field(default_factory=dict)
     reward_scale: float | str | None = "auto"
     eval_freq: int = 10_000

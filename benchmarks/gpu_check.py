@@ -3,12 +3,14 @@
     python benchmarks/gpu_check.py [--out results_dir]
 
 1. the CUDA tests (``pytest -m gpu``): torch-on-CUDA dynamics agree with numpy in
-   distribution; state lives on the device; the SB3 CUDA smoke test (PPO, DQN and
-   MaskablePPO trained a few thousand steps, saved, loaded, predicting);
-2. the vector-env throughput on CUDA at N = 1,024, 16,384 and 131,072 shoppers, beside
-   numpy on the same machine, median of 3 runs;
+   distribution; state lives on the device;
+2. the vector-env throughput on CUDA at N = 1, 64, 1,024, 16,384 and 131,072 shoppers,
+   beside numpy on the same machine, median of 3 runs;
 3. the simulator's step alone (no observations copied back to numpy) at up to 524,288
-   shoppers.
+   shoppers;
+4. the SB3 CUDA smoke test (``cuda_smoke_test``, the body of ``tests/agents/
+   test_sb3_cuda.py``: PPO, DQN and MaskablePPO trained a few thousand steps, saved,
+   loaded, predicting), with its timings.
 
 Exits non-zero if a check fails or no CUDA device is visible.
 """
@@ -16,6 +18,7 @@ Exits non-zero if a check fails or no CUDA device is visible.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -77,6 +80,8 @@ def main() -> int:
             "pytest",
             "-m",
             "gpu",
+            "-k",
+            "not cuda_smoke",  # run below, where its figures are printed
             "-q",
             "-p",
             "no:cacheprovider",
@@ -94,8 +99,8 @@ def main() -> int:
 
     lines.append("\n## Vector env throughput, 1,000 items (shopper-steps/s, median of 3)\n")
     lines.append("| N | numpy cpu | torch cuda |\n|---|---|---|")
-    for n in (1_024, 16_384, 131_072):
-        target = 20 * n
+    for n in (1, 64, 1_024, 16_384, 131_072):
+        target = max(20 * n, 2_000)
         cpu = vector_env_rate(n, "numpy", "cpu", 3, target) if n <= 16_384 else float("nan")
         cuda = vector_env_rate(n, "torch", "cuda", 3, target)
         lines.append(f"| {n:,} | {cpu:,.0f} | {cuda:,.0f} |")
@@ -107,13 +112,19 @@ def main() -> int:
         cuda = sim_rate(n, "torch", "cuda")
         lines.append(f"| {n:,} | {cpu:,.0f} | {cuda:,.0f} |")
         print(lines[-1], flush=True)
+    from cartgym.agents.sb3 import cuda_smoke_test
+
+    smoke = cuda_smoke_test()
+    lines.append("\n## SB3 on CUDA: train 4,000 steps, save, load, predict (100 items)\n")
+    lines.append("```\n" + json.dumps(smoke, indent=1, sort_keys=True) + "\n```")
+    print(lines[-1], flush=True)
     lines.append(f"\ntotal {time.perf_counter() - started:.0f} s")
     report = "\n".join(lines) + "\n"
     print(report)
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
         (Path(args.out) / "gpu_check.md").write_text(report)
-    return tests.returncode
+    return tests.returncode or (0 if smoke.get("ok") else 1)
 
 
 if __name__ == "__main__":

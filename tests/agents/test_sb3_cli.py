@@ -80,7 +80,7 @@ def test_unwritable_output(tmp_path, capsys):
 
 def test_parser_defaults():
     args = build_parser().parse_args([])
-    # features None: make_model picks embeddings_dot on item envs, mlp on bundle envs
+    # features None: make_model picks DEFAULT_FEATURES on item envs, mlp on bundle envs
     assert (args.algorithm, args.env_id, args.features, args.device) == (
         "ppo",
         "CartRec-v0",

@@ -50,13 +50,14 @@ def test_beats_random_on_a_small_world(algorithm, random_level):
     assert learned > random_level + MARGIN, (learned, random_level)
 
 
-def test_embedding_features_learn_too(random_level):
-    model = _train("ppo", features="embeddings_dot")
+@pytest.mark.parametrize("features", ["embeddings_dot", "embeddings_dot_features"])
+def test_embedding_features_learn_too(random_level, features):
+    model = _train("ppo", features=features)
     learned = _mean_reward(lambda obs: model.predict(obs, deterministic=True)[0])
     assert learned > random_level + MARGIN, (learned, random_level)
 
 
-@pytest.mark.parametrize("algorithm", ["dqn", "ppo"])
+@pytest.mark.parametrize("algorithm", ["dqn", "qrdqn", "ppo", "a2c", "maskable_ppo"])
 def test_same_seed_same_learned_actions(algorithm):
     venv = make_sb3_vec_env("CartRec-v0", n_envs=8, seed=5, **WORLD)
     obs = np.concatenate([venv.reset() for _ in range(4)])

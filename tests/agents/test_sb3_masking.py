@@ -6,7 +6,8 @@ import pytest
 import torch
 
 pytest.importorskip("stable_baselines3")
-from cartgym.agents.extractors import EmbeddingExtractor, ItemHead
+from cartgym.agents.extractors import EmbeddingExtractor, ItemHead, item_head_for
+from cartgym.agents.features import ItemFeatures
 from cartgym.agents.masking import distinct_greedy, random_allowed
 from cartgym.agents.sb3 import make_model
 from cartgym.agents.vec_env import make_sb3_vec_env
@@ -40,7 +41,7 @@ def _check(actions: np.ndarray, allowed: np.ndarray) -> None:
     assert np.take_along_axis(allowed, slates, axis=1).all()
 
 
-@pytest.mark.parametrize("features", ["mlp", "embeddings_dot"])
+@pytest.mark.parametrize("features", ["mlp", "embeddings_dot", "embeddings_dot_features"])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_deterministic_policy_never_recommends_cart_items(algorithm, features):
     venv = _venv()
@@ -124,3 +125,45 @@ def test_embedding_extractor_and_item_head():
     assert head(features).shape == (1, 3 * N_ITEMS)
     with pytest.raises(ValueError, match="item_factors has 30 items"):
         EmbeddingExtractor(env.observation_space, np.zeros((30, 16)))
+
+
+def test_per_item_features_are_the_linear_bandits_features():
+    venv = _venv(n_envs=8)
+    world = venv.env.world
+    items = ItemFeatures(world, venv.env.layout)
+    extractor = EmbeddingExtractor(
+        venv.observation_space,
+        world.item_factors,
+        features_dim=32,
+        dot_head=True,
+        per_item=(items.complement, items.static),
+    )
+    obs = venv.reset()
+    for _ in range(3):  # carts of a few items
+        obs, *_ = venv.step(np.array([venv.action_space.sample() for _ in range(8)]))
+    features = extractor(torch.as_tensor(obs))
+    expected = items(obs)[..., 1:]  # co_purchase, history, popularity, log_price
+    assert np.allclose(extractor.item_features_.numpy(), expected, atol=1e-5)
+    head = item_head_for(extractor, 32, n_out=2)
+    assert head is not None and head.weigh is not None
+    assert head(features).shape == (8, 2 * N_ITEMS)
+    assert not any(name.startswith("_extractor") for name, _ in head.named_parameters())
+    with pytest.raises(RuntimeError, match="has not seen these observations"):
+        head(features[:3])
+
+
+def test_per_item_features_need_the_dot_head_and_matching_shapes():
+    env = gym.make("CartRec-v0", n_items=N_ITEMS)
+    world = env.unwrapped.world
+    items = ItemFeatures(world, env.unwrapped.layout)
+    with pytest.raises(ValueError, match="dot_head=True"):
+        EmbeddingExtractor(
+            env.observation_space, world.item_factors, per_item=(items.complement, items.static)
+        )
+    with pytest.raises(ValueError, match=r"expected a \(20, 20\) co-purchase matrix"):
+        EmbeddingExtractor(
+            env.observation_space,
+            world.item_factors,
+            dot_head=True,
+            per_item=(items.complement, items.static[:5]),
+        )

@@ -29,6 +29,8 @@ torch.set_num_threads(1)
         ("ppo", "embeddings", "CartRecSlate-v0"),
         ("a2c", "mlp", "CartRec-v0"),
         ("maskable_ppo", "embeddings_dot", "CartRecSlate-v0"),
+        ("ppo", "embeddings_dot_features", "CartRec-v0"),
+        ("dqn", "embeddings_dot_features", "CartRec-v0"),
     ],
 )
 def test_round_trip_gives_the_same_actions(tmp_path, algorithm, features, env_id):
