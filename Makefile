@@ -10,7 +10,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# the CPU build of torch 2.13.0 first: the [agents] range (torch>=2.3,<3) then keeps it
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[agents,bench,distributed,grocery,offline,rules,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[agents,bench,cf,distributed,grocery,offline,rules,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)  ## the main job: the quick benchmark on the bundled real data (minutes)

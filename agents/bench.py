@@ -235,12 +235,17 @@ def _baselines() -> dict[str, tuple[str, AgentMaker]]:
 
         return NeuralCFAgent(env, **kwargs)
 
+    def matrix_factorization(env, **kwargs):
+        # numpy's ALS unless the config asks for another: results must not depend on
+        # whether the optional ``implicit`` package happens to be installed
+        return cf.MatrixFactorizationAgent(env, **{"backend": "numpy", **kwargs})
+
     return {
         "random": ("reference", references.RandomAgent),
         "oracle_myopic": ("oracle", references.OracleMyopicAgent),
         "popularity": ("logs", cf.PopularityAgent),
         "cooccurrence": ("logs", cf.CoOccurrenceAgent),
-        "mf": ("logs", cf.MatrixFactorizationAgent),
+        "mf": ("logs", matrix_factorization),
         "neural_cf": ("logs", neural),
         "epsilon_greedy": ("online", bandits.EpsilonGreedy),
         "ucb1": ("online", bandits.UCB1),
