@@ -44,6 +44,7 @@ from .sb3 import (
     DEFAULT_FEATURES,
     FEATURES,
     algorithm_names,
+    default_features,
     get_algorithm,
     load_agent,
     make_model,
@@ -304,8 +305,10 @@ def train(config: TrainConfig) -> BaseAlgorithm:
         **env_kwargs,
     )  # fmt: skip
     world = world_of(venv)
+    features = config.features or default_features(venv)  # what make_model will use
     settings = {
         **asdict(config),
+        "features": features,
         "n_envs": n_envs,
         "world_fingerprint": world.fingerprint,
         "reward_scale": getattr(venv, "scale", 1.0),
@@ -320,7 +323,7 @@ def train(config: TrainConfig) -> BaseAlgorithm:
             algorithm=config.algorithm,
             env_id=config.env_id,
             env_kwargs=env_kwargs,
-            features=config.features,
+            features=features,
         )
 
     if config.resume is not None:
@@ -334,7 +337,7 @@ def train(config: TrainConfig) -> BaseAlgorithm:
             model = make_model(
                 config.algorithm,
                 venv,
-                features=config.features,
+                features=features,
                 seed=config.seed,
                 device=config.device,
                 reward_scale=config.reward_scale,
