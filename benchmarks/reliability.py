@@ -34,6 +34,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -127,6 +128,8 @@ CLI_MISUSE = [
     ["bench", "--preset", "quick", "--workers", "0"],
     ["report", "missing.parquet", "--out", "r"],
     ["report", "{garbage}", "--out", "r"],
+    ["report", "{results}", "--out", "/proc/forbidden/report"],
+    ["bench", "--config", "{tinyconfig}", "--out", "/proc/forbidden/sweep"],
     ["train", "--algo", "nope-algorithm"],
     ["train", "--env-kwargs", "{not json"],
     ["train", "--steps", "-5"],
@@ -169,7 +172,27 @@ def cli_misuse() -> dict[str, object]:
                 }
             )
         )
-        fill = {"{csv}": str(csv), "{garbage}": str(garbage), "{badconfig}": str(bad_config)}
+        tiny_config = Path(tmp) / "tiny.json"
+        tiny_config.write_text(
+            json.dumps(
+                {
+                    "name": "x",
+                    "agents": ["random"],
+                    "envs": [{"id": "CartRec-v0", "kwargs": {"n_items": 20}}],
+                    "seeds": [0],
+                    "budget": 5,
+                }
+            )
+        )
+        results = Path(tmp) / "results.parquet"
+        pd.DataFrame({"config": ["x"], "env": ["CartRec-v0"]}).to_parquet(results)
+        fill = {
+            "{csv}": str(csv),
+            "{garbage}": str(garbage),
+            "{badconfig}": str(bad_config),
+            "{tinyconfig}": str(tiny_config),
+            "{results}": str(results),
+        }
         for argv in CLI_MISUSE:
             argv = [fill.get(a, a) for a in argv]
             cases += 1
@@ -339,7 +362,7 @@ def main() -> int:
                 f"{soak['episodes']:,} single-env episodes",
                 f"memory {soak['vector_growth']:+.2%} (vector) and "
                 f"{soak['single_growth']:+.2%} (single) from first to last sample",
-                "python benchmarks/soak.py --json soak.json",
+                f"python benchmarks/soak.py --json {args.soak_json}",
             )
         )
 
@@ -379,6 +402,7 @@ def main() -> int:
         and not crashes["rows_lost"]
         and not crashes["rows_duplicated"]
         and not crashes["partials_left"]
+        and (not args.soak_json or soak["ok"])
     )
     return 0 if ok else 1
 
