@@ -195,7 +195,7 @@ def _implicit_factors(counts, factors, regularization, alpha, iterations, seed):
         from threadpoolctl import threadpool_limits
     except ImportError as error:
         raise ImportError(
-            "backend='implicit' needs the implicit package: pip install implicit"
+            "backend='implicit' needs the implicit package: pip install \"cartgym[cf]\""
         ) from error
     confidence = counts.astype(np.float32).tocsr()
     confidence.data = 1.0 + alpha * confidence.data

@@ -92,6 +92,17 @@ def test_als_backends_agree_on_the_answer(best_world, best_logs, make_env):
         assert np.argmax(relevance) == BEST
 
 
+def test_implicit_backend_without_the_package_names_the_extra(
+    best_world, best_logs, make_env, monkeypatch
+):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "implicit.cpu.als", None)  # import fails
+    agent = MatrixFactorizationAgent(make_env(best_world), factors=8, backend="implicit")
+    with pytest.raises(ImportError, match=r'pip install "cartgym\[cf\]"'):
+        agent.fit(best_logs)
+
+
 def test_neural_cf_learns(best_world, best_logs, make_env):
     agent = NeuralCFAgent(make_env(best_world), hidden=32, epochs=8, seed=0).fit(best_logs)
     assert agent.losses_[-1] < agent.losses_[0]
