@@ -149,8 +149,8 @@ FILE_LEVEL = ("file is empty", "no data rows")
 def check_loader_case(
     data: bytes, mapping: dict[str, str], strict: bool, as_frame: bool, mutation: str = "none"
 ) -> str:
-    """Load one case; returns "loaded" or "data error" (with where the error points:
-    "row and column", "column", "row" or "file"); raises AssertionError otherwise.
+    """Load one case; returns "loaded" or "data error naming " + where the error points
+    ("row and column", "column", "row" or "the file only"); raises AssertionError otherwise.
 
     An error must name the file; one it blames on a column must name a column of the
     mapping, and on a row a line of the file (or a label of the DataFrame); a table with
