@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m cartgym.data.bundle_online_retail /work/shared/data/uci_online_retail
+    python -m cartgym.data.bundle_online_retail ../shared/data/uci_online_retail
 
 Keeps every raw row, in the original order (so cleaning happens, and is counted, at
 load time): InvoiceNo, StockCode, Description, Quantity, InvoiceDate (timestamp),

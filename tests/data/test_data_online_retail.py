@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from cartgym.data import DataError, load_online_retail, online_retail_item_names
 from cartgym.data.bundle_online_retail import main as bundle_main
 from cartgym.data.online_retail import NON_PRODUCT_CODES, bundled_path
 
-RAW = Path("/work/shared/data/uci_online_retail")
+# the raw CSV parts in the project's shared/ folder beside the checkout (as in CI)
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+RAW = Path(os.environ.get("CARTGYM_SHARED_DATA", SHARED)) / "uci_online_retail"
 RAW_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country"
 
 
