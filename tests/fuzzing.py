@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import cartgym  # noqa: F401
 from cartgym.data import DataError, load_transactions, validate
+from cartgym.envs.bundles import CANDIDATE_FEATURES
 
 COLUMNS = ["user", "basket", "item", "qty", "price", "time"]
 MAPPING = {
@@ -275,8 +276,9 @@ def _masks_from_observation(core, batch: np.ndarray) -> np.ndarray:
     if block is None:
         space = getattr(core, "single_action_space", core.action_space)
         return np.tile(~cart, (1, len(getattr(space, "nvec", [0]))))
-    candidates = batch[:, block].reshape(len(batch), -1, 9)
-    items = np.rint(candidates[..., :3] * n_items).astype(int) - 1  # -1: no item
+    candidates = batch[:, block].reshape(len(batch), -1, len(CANDIDATE_FEATURES))
+    columns = [CANDIDATE_FEATURES.index(f"item_{k}") for k in (1, 2, 3)]
+    items = np.rint(candidates[..., columns] * n_items).astype(int) - 1  # -1: no item
     rows = np.arange(len(batch))[:, None, None]
     taken = (items >= 0) & cart[rows, np.maximum(items, 0)]
     return ~taken.any(axis=2)
