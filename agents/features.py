@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from cartgym.calibrate.world import ShopperWorld
+from cartgym.world import ShopperWorld
 from cartgym.envs.observation import ObservationLayout
 
 FEATURES = ("bias", "co_purchase", "history", "popularity", "log_price")

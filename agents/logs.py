@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from cartgym.data import Transactions, validate
 
-from .base import Agent, Env
+from .protocol import Agent, Env
 
 OBJECTIVES = ("click", "revenue")
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from cartgym.sim.oracle import OracleView
 
-from .base import Agent, Env
+from .protocol import Agent, Env
 from .ranking import first_occurrence, top_k
 
 OBJECTIVES = ("revenue", "click")

@@ -3,7 +3,7 @@
     python benchmarks/fidelity.py                     # Online Retail (+ Ta-Feng if at hand)
     python benchmarks/fidelity.py --complete-journey  # also Complete Journey 2.0
     python benchmarks/fidelity.py --complete-journey \
-        --save-world cartgym/worlds/complete_journey.npz  # and save the grocery world
+        --save-world cartgym/world/data/complete_journey.npz  # and save the grocery world
 
 Runs, each written to ``--out`` (default docs/results/fidelity/):
 

@@ -34,7 +34,7 @@ def sim_rate(n: int, backend: str, device: str, steps: int = 10) -> float:
     import numpy as np
     import torch
 
-    from cartgym.envs.worlds import resolve_world
+    from cartgym.world import resolve_world
     from cartgym.sim import CartSimulator, SimConfig
 
     sim = CartSimulator(

@@ -42,9 +42,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fuzzing import fuzz_env, fuzz_loader  # noqa: E402
 
 import cartgym  # noqa: E402
-from cartgym.calibrate.world import ShopperWorld, WorldFileError  # noqa: E402
+from cartgym.world import ShopperWorld, WorldFileError  # noqa: E402
 from cartgym.envs import ENV_IDS  # noqa: E402
-from cartgym.envs.worlds import resolve_world  # noqa: E402
+from cartgym.world import resolve_world  # noqa: E402
 
 
 def world_faults(n_truncations: int) -> dict[str, int]:

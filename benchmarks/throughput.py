@@ -40,7 +40,7 @@ import numpy as np
 import cartgym
 from cartgym.calibrate import FitConfig, ShopperWorld, fit
 from cartgym.data import load_online_retail, online_retail_item_names
-from cartgym.envs.worlds import resolve_world
+from cartgym.world import resolve_world
 from cartgym.sim import CartSimulator, sample_categorical
 
 CACHE = Path(os.environ.get("CARTGYM_CACHE", Path.home() / ".cache" / "cartgym"))

@@ -21,7 +21,7 @@ DOCS = Path(__file__).resolve().parent
 
 def env_page() -> str:
     from cartgym.envs import ENV_IDS, CartEnv, CartVectorEnv
-    from cartgym.envs.registration import MAX_EPISODE_STEPS
+    from cartgym.envs.config import MAX_EPISODE_STEPS
 
     lines = [
         "# Environments",
@@ -64,8 +64,8 @@ def _doctest_blocks(text: str) -> str:
 
 def parameters_page() -> str:
     from cartgym.calibrate import FitConfig
-    from cartgym.envs.registration import MAX_EPISODE_STEPS
-    from cartgym.envs.worlds import resolve_world
+    from cartgym.envs.config import MAX_EPISODE_STEPS
+    from cartgym.world import resolve_world
     from cartgym.sim.population import EVAL_SHARE
     from cartgym.sim.simulator import SimConfig
 

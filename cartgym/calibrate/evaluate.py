@@ -15,7 +15,7 @@ import pandas as pd
 
 from cartgym.calibrate.choice_fit import ChoiceSequence, cart_prefix_sums
 from cartgym.calibrate.fit import BasketLog
-from cartgym.calibrate.world import ChoiceCoefficients, ShopperWorld
+from cartgym.world import ChoiceCoefficients, ShopperWorld
 from cartgym.data import Transactions
 from cartgym.sim.choice import ChoiceModel
 

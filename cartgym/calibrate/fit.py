@@ -21,7 +21,7 @@ from cartgym.calibrate.choice_fit import (
 )
 from cartgym.calibrate.complementarity import CoPurchases
 from cartgym.calibrate.factorization import implicit_als, leave_basket_out_tastes
-from cartgym.calibrate.world import ChoiceCoefficients, ShopperWorld
+from cartgym.world import ChoiceCoefficients, ShopperWorld
 from cartgym.data import Transactions, validate
 
 # Restricted choice models fitted beside the full one, for held-out comparisons.

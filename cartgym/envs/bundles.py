@@ -13,31 +13,16 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from cartgym.calibrate.world import ShopperWorld
+from cartgym.envs.config import CartEnvConfig
+from cartgym.envs.observation import CANDIDATE_FEATURES, BundleLayout
 from cartgym.envs.sessions import CartSessions
-from cartgym.sim.simulator import SimConfig, StepOutcome
-
-# Per action: its bundle's three items (index + 1 over M, 0 for none), value (log scale),
-# discount, mean complement with the cart and within itself (over the largest PMI),
-# popularity, and 1 if none of its items is in the cart (the action mask).
-CANDIDATE_FEATURES = (
-    "item_1",
-    "item_2",
-    "item_3",
-    "value",
-    "discount",
-    "cart_lift",
-    "internal_lift",
-    "popularity",
-    "available",
-)
-
+from cartgym.sim.simulator import StepOutcome
+from cartgym.world import ShopperWorld
 
 @dataclass(frozen=True)
 class BundleCatalogue:
@@ -85,38 +70,18 @@ class BundleCatalogue:
 class BundleSessions(CartSessions):
     """B sessions in which the agent offers one bundle (of the current candidates) a step."""
 
-    def __init__(
-        self,
-        n_sessions: int,
-        world: str | Path | ShopperWorld,
-        n_items: int | None,
-        config: SimConfig,
-        backend: str,
-        device: str,
-        n_candidates: int,
-        discounts: tuple[float, ...],
-    ):
-        if isinstance(n_candidates, bool) or not isinstance(n_candidates, int) or n_candidates < 1:
-            raise ValueError(f"bundle_candidates must be a positive int, got {n_candidates!r}")
-        values = np.asarray(discounts, dtype=float)
-        if values.ndim != 1 or not len(values) or values.min() < 0 or values.max() >= 0.9:
-            raise ValueError(f"bundle_discounts must be values in [0, 0.9), got {discounts!r}")
-        super().__init__(
-            n_sessions, world, n_items, 3, replace(config, response="bundle"), backend, device
-        )
+    def __init__(self, n_sessions: int, config: CartEnvConfig):
+        sim_config = replace(config.sim, response="bundle")
+        super().__init__(n_sessions, config, slate_size=3, sim_config=sim_config)
         self.catalogue = BundleCatalogue.fit(self.world)
-        self.n_candidates = min(n_candidates, len(self.catalogue.items))
-        self.discounts = values
+        assert config.bundle_candidates is not None
+        self.n_candidates = min(config.bundle_candidates, len(self.catalogue.items))
+        self.discounts = values = np.asarray(config.bundle_discounts)
         n_actions = self.n_candidates * len(values)
         self.action_space = spaces.Discrete(n_actions)
-        self.observation_space = spaces.Box(
-            -1.0,
-            1.0,
-            shape=(self.layout.size + n_actions * len(CANDIDATE_FEATURES),),
-            dtype=np.float32,
-        )
-        # action a's feature f is at candidate_block.start + a * 9 + f
-        self.candidate_block = slice(self.layout.size, self.observation_space.shape[0])
+        self.layout = BundleLayout(self.world.n_items, n_actions, len(values))
+        self.observation_space = self.layout.space()
+        self.candidate_block = self.layout.candidates
         self.current = np.zeros((n_sessions, self.n_candidates), dtype=np.int64)
         world = self.world
         self._value = world.line_values[self.catalogue.items]
@@ -145,6 +110,14 @@ class BundleSessions(CartSessions):
         bundle = self.current[np.arange(len(action)), action // len(self.discounts)]
         discount = self.discounts[action % len(self.discounts)]
         return self.sim.step(self.catalogue.items[bundle], rng, discounts=discount)
+
+    def shown_items(self, actions: Any, rows: np.ndarray) -> np.ndarray:
+        """Distinct catalogue items of the bundles that ``actions`` offer in ``rows``."""
+        if not self.sim.config.show_recommendations:
+            return np.zeros(0, dtype=np.int64)
+        actions = np.asarray(actions)
+        bundles = self.current[rows, actions[rows] // len(self.discounts)]
+        return np.unique(self.catalogue.items[bundles])
 
     def observe(self) -> np.ndarray:
         base = super().observe()

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.error import ResetNeeded
 
-from cartgym.calibrate.world import ShopperWorld
+from cartgym.envs.build import build_sessions
+from cartgym.envs.config import CartEnvConfig
 from cartgym.envs.observation import ObservationLayout
-from cartgym.envs.sessions import build_sessions
-from cartgym.envs.worlds import DEFAULT_WORLD
 from cartgym.sim.oracle import OracleView
-from cartgym.sim.simulator import SimConfig, StepOutcome
+from cartgym.sim.simulator import StepOutcome
 
 
 class CartEnv(gym.Env):
@@ -72,7 +70,7 @@ class CartEnv(gym.Env):
     ## Arguments
 
     * ``world``: ``"online_retail"`` (bundled, default), a path to a world file from
-      ``cartgym fit``, or a :class:`~cartgym.calibrate.world.ShopperWorld`.
+      ``cartgym fit``, or a :class:`~cartgym.world.ShopperWorld`.
     * ``n_items``: keep only the world's ``n_items`` most popular items (default: all).
     * ``slate_size``: items recommended per step (default 1).
     * ``reward``: ``"revenue"``, ``"click"`` or ``"basket_value"``.
@@ -117,45 +115,11 @@ class CartEnv(gym.Env):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(
-        self,
-        world: str | Path | ShopperWorld = DEFAULT_WORLD,
-        n_items: int | None = None,
-        slate_size: int = 1,
-        reward: str = "revenue",
-        salience: float = 2.0,
-        patience_mean: float = 10.0,
-        new_shopper_rate: float = 0.0,
-        population: str = "all",
-        response: str = "single",
-        show_recommendations: bool = True,
-        bundle_candidates: int | None = None,
-        bundle_discounts: tuple[float, ...] | list[float] = (0.0, 0.1, 0.2),
-        render_mode: str | None = None,
-        backend: str = "numpy",
-        device: str = "auto",
-    ):
+    def __init__(self, render_mode: str | None = None, **kwargs: Any):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'ansi', got {render_mode!r}")
-        self.sessions = build_sessions(
-            1,
-            world,
-            n_items,
-            slate_size,
-            SimConfig(
-                salience=salience,
-                patience_mean=patience_mean,
-                new_shopper_rate=new_shopper_rate,
-                population=population,
-                reward=reward,
-                response=response,
-                show_recommendations=show_recommendations,
-            ),
-            backend,
-            device,
-            bundle_candidates,
-            bundle_discounts,
-        )
+        self.config = CartEnvConfig.from_kwargs(**kwargs)
+        self.sessions = build_sessions(1, self.config)
         self.world = self.sessions.world
         self.sim = self.sessions.sim
         self.layout: ObservationLayout = self.sessions.layout

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from gymnasium import spaces
 
+from cartgym.sim.backend import NumpyOps, Ops
 from cartgym.sim.simulator import CartSimulator
+from cartgym.world import ShopperWorld
 
 SCALARS = (
     "cart_size",  # log1p(items in cart) / log1p(largest logged basket), clipped to 1
@@ -16,6 +19,22 @@ SCALARS = (
     "acceptance_rate",  # accepted recommendations / steps so far (0 before the first)
     "ignored",  # log1p(ignored recommendations) / log1p(100), clipped to 1
     "known_shopper",  # 1 if the shopper has a logged history, 0 for a new shopper
+)
+
+
+# Per bundle action (bundle environments): its bundle's three items (index + 1 over M, 0 for
+# none), value (log scale), discount, mean complement with the cart and within itself (over
+# the largest PMI), popularity, and 1 if none of its items is in the cart (the action mask).
+CANDIDATE_FEATURES = (
+    "item_1",
+    "item_2",
+    "item_3",
+    "value",
+    "discount",
+    "cart_lift",
+    "internal_lift",
+    "popularity",
+    "available",
 )
 
 
@@ -53,6 +72,118 @@ class ObservationLayout:
         return spaces.Box(0.0, 1.0, shape=(self.size,), dtype=np.float32)
 
 
+@dataclass(frozen=True)
+class BundleLayout(ObservationLayout):
+    """The layout of a bundle environment: the item layout, then the candidate block.
+
+    Action a (one of ``n_actions`` = candidates x ``n_discounts`` offers) has its feature f
+    (``CANDIDATE_FEATURES[f]``) at ``candidates.start + a * len(CANDIDATE_FEATURES) + f``.
+    """
+
+    n_actions: int = 1
+    n_discounts: int = 1
+
+    @property
+    def candidates(self) -> slice:
+        start = 2 * self.n_items + len(SCALARS)
+        return slice(start, start + self.n_actions * len(CANDIDATE_FEATURES))
+
+    @property
+    def size(self) -> int:
+        return self.candidates.stop
+
+    def candidate_feature(self, action: int, name: str) -> int:
+        """The index of feature ``name`` of ``action`` in the observation."""
+        offset = action * len(CANDIDATE_FEATURES) + CANDIDATE_FEATURES.index(name)
+        return self.candidates.start + offset
+
+    def space(self) -> spaces.Box:
+        return spaces.Box(-1.0, 1.0, shape=(self.size,), dtype=np.float32)
+
+
+class ObservationEncoder:
+    """Observations from carts, histories and session counters, with a world's fixed scales.
+
+    The live environments build their observations with it, and so can anyone who wants
+    to score an agent on real logged carts without a simulator::
+
+        >>> import numpy as np, cartgym
+        >>> from cartgym.world import resolve_world
+        >>> world = resolve_world("online_retail", n_items=50)
+        >>> encoder = ObservationEncoder(world)
+        >>> obs = encoder.encode(carts=[[3, 7]], cart_values=[12.5])
+        >>> obs.shape, obs[0, 3], obs[0, encoder.layout.scalar("known_shopper")]
+        ((1, 106), 1.0, 0.0)
+
+    ``history`` is the shoppers' rows of ``world.history`` (log1p basket counts), zeros
+    for new shoppers; the scalars not given are those of a session's first step.
+    """
+
+    def __init__(self, world: ShopperWorld):
+        self.layout = ObservationLayout(world.n_items)
+        self.history_scale = 1.0 / max(float(world.history.max()), 1e-12)
+        self.size_scale = 1.0 / float(np.log1p(max(int(world.session_sizes.max()), 1)))
+        self.value_scale = 1.0 / float(np.log1p(max(float(world.spend_quantiles[-1]), 1.0)))
+        self.ignored_scale = 1.0 / float(np.log1p(100.0))
+
+    def encode(
+        self,
+        carts: Sequence[Sequence[int]],
+        history: np.ndarray | None = None,
+        cart_values: Sequence[float] | None = None,
+        *,
+        known: Sequence[bool] | None = None,
+        last_accepted: Sequence[bool] | None = None,
+        accepted: Sequence[int] | None = None,
+        steps: Sequence[int] | None = None,
+        ignored: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """(B, size) float32 observations of B carts (each a list of item indices)."""
+        b, m = len(carts), self.layout.n_items
+        obs = np.zeros((b, self.layout.size), dtype=np.float32)
+        for row, items in enumerate(carts):
+            items = np.asarray(items, dtype=np.int64)
+            if items.size and (items.min() < 0 or items.max() >= m):
+                raise ValueError(f"carts[{row}]: item indices must be in [0, {m})")
+            obs[row, items] = 1.0
+        sizes = obs[:, self.layout.cart].sum(axis=1).astype(np.int64)
+        if history is not None:
+            history = np.asarray(history, dtype=np.float32)
+            if history.shape != (b, m):
+                raise ValueError(f"history must have shape ({b}, {m}), got {history.shape}")
+            obs[:, self.layout.history] = history * self.history_scale
+        known = (history > 0).any(axis=1) if known is None and history is not None else known
+
+        def column(values, default):
+            return np.full(b, default, float) if values is None else np.asarray(values, float)
+
+        n_steps = column(steps, 0)
+        self.scalars(
+            obs[:, self.layout.scalars],
+            sizes,
+            column(cart_values, 0.0),
+            column(last_accepted, 0.0),
+            column(accepted, 0.0) / np.maximum(n_steps, 1),
+            column(ignored, 0.0),
+            column(known, 0.0),
+        )
+        return obs
+
+    def scalars(
+        self, out, size, value, last_accepted, acceptance, ignored, known, ops: Ops | None = None
+    ) -> None:
+        """Write the ``SCALARS`` of each row into ``out`` (B, 6), in place (on the backend
+        of ``ops``, numpy by default)."""
+        ops = ops or NumpyOps()
+        out[:, 0] = ops.log1p(size) * self.size_scale
+        out[:, 1] = ops.log1p(value) * self.value_scale
+        out[:, 2] = last_accepted
+        out[:, 3] = acceptance
+        out[:, 4] = ops.log1p(ignored) * self.ignored_scale
+        out[:, 5] = known
+        ops.clip_max_(out, 1.0)
+
+
 class Observer:
     """Builds observations of a simulator's shoppers, with the world's fixed scales.
 
@@ -62,15 +193,11 @@ class Observer:
     """
 
     def __init__(self, sim: CartSimulator):
-        world, ops = sim.world, sim.ops
         self.sim = sim
-        self.layout = ObservationLayout(world.n_items)
-        self._history_scale = 1.0 / max(float(world.history.max()), 1e-12)
-        self._size_scale = 1.0 / float(np.log1p(max(int(world.session_sizes.max()), 1)))
-        self._value_scale = 1.0 / float(np.log1p(max(float(world.spend_quantiles[-1]), 1.0)))
-        self._ignored_scale = 1.0 / float(np.log1p(100.0))
-        self._buffer = ops.zeros((sim.n_shoppers, self.layout.size), "float32")
-        self._seen = ops.zeros((sim.n_shoppers,), "int64")
+        self.encoder = ObservationEncoder(sim.world)
+        self.layout = self.encoder.layout
+        self._buffer = sim.ops.zeros((sim.n_shoppers, self.layout.size), "float32")
+        self._seen = sim.ops.zeros((sim.n_shoppers,), "int64")
 
     def observe(self) -> np.ndarray:
         """(B, size) float32 observations of every shopper (a fresh numpy array)."""
@@ -78,17 +205,19 @@ class Observer:
         fresh = sim.sessions_started != self._seen
         if bool(fresh.any()):
             obs[fresh, layout.cart] = ops.astype(sim.in_cart[fresh], "float32")
-            obs[fresh, layout.history] = sim.history[fresh] * self._history_scale
+            obs[fresh, layout.history] = sim.history[fresh] * self.encoder.history_scale
             self._seen[:] = sim.sessions_started
         added = sim.last_added >= 0
         rows = sim.rows[:, None] + 0 * sim.last_added
         obs[rows[added], sim.last_added[added]] = 1.0  # the cart block starts at 0
-        scalars = obs[:, layout.scalars]
-        scalars[:, 0] = ops.log1p(sim.cart_size) * self._size_scale
-        scalars[:, 1] = ops.log1p(sim.cart_value) * self._value_scale
-        scalars[:, 2] = ops.astype(sim.last_accepted, "float32")
-        scalars[:, 3] = sim.n_accepted / ops.clip(sim.steps, 1, None)
-        scalars[:, 4] = ops.log1p(sim.n_ignored) * self._ignored_scale
-        scalars[:, 5] = ops.astype(sim.users >= 0, "float32")
-        ops.clip_max_(scalars, 1.0)
+        self.encoder.scalars(
+            obs[:, layout.scalars],
+            sim.cart_size,
+            sim.cart_value,
+            ops.astype(sim.last_accepted, "float32"),
+            sim.n_accepted / ops.clip(sim.steps, 1, None),
+            sim.n_ignored,
+            ops.astype(sim.users >= 0, "float32"),
+            ops,
+        )
         return np.array(ops.to_numpy(obs))

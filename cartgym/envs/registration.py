@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-MAX_EPISODE_STEPS = 100
+from cartgym.envs.config import MAX_EPISODE_STEPS
 
 # id -> keyword arguments of CartEnv
 ENV_IDS: dict[str, dict] = {

@@ -2,44 +2,44 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
-from cartgym.calibrate.world import ShopperWorld
+from cartgym.envs.config import CartEnvConfig
 from cartgym.envs.observation import Observer
-from cartgym.envs.worlds import resolve_world
 from cartgym.sim.simulator import CartSimulator, SimConfig, StepOutcome
+from cartgym.world import resolve_world
 
 
 class CartSessions:
     """B shopping sessions over one world, with the spaces of one session.
 
-    The arguments are those of :class:`~cartgym.envs.cart_env.CartEnv`, the simulator's
-    named assumptions gathered in a :class:`~cartgym.sim.simulator.SimConfig`.
+    ``config`` holds the environment's arguments (see :class:`CartEnvConfig`); bundle
+    sessions override the slate size and the simulator's config.
     """
 
     def __init__(
         self,
         n_sessions: int,
-        world: str | Path | ShopperWorld,
-        n_items: int | None,
-        slate_size: int,
-        config: SimConfig,
-        backend: str = "numpy",
-        device: str = "auto",
+        config: CartEnvConfig,
+        slate_size: int | None = None,
+        sim_config: SimConfig | None = None,
     ):
-        self.world = resolve_world(world, n_items)
+        self.config = config
+        self.world = resolve_world(config.world, config.n_items)
         m = self.world.n_items
-        if isinstance(slate_size, bool) or not isinstance(slate_size, (int, np.integer)):
-            raise ValueError(f"slate_size must be an int in [1, {m}], got {slate_size!r}")
+        slate_size = config.slate_size if slate_size is None else slate_size
         if not 1 <= slate_size <= m:
             raise ValueError(f"slate_size must be an int in [1, {m}], got {slate_size!r}")
-        if config.response != "single" and slate_size < 2:
-            raise ValueError(f"response={config.response!r} needs slate_size >= 2")
-        self.sim = CartSimulator(self.world, n_sessions, config, backend=backend, device=device)
+        self.sim = CartSimulator(
+            self.world,
+            n_sessions,
+            sim_config or config.sim,
+            backend=config.backend,
+            device=config.device,
+        )
         self.observer = Observer(self.sim)
         self.layout = self.observer.layout
         self.slate_size = int(slate_size)
@@ -79,6 +79,13 @@ class CartSessions:
         mask = ~self.numpy(self.sim.in_cart)
         return mask if self.slate_size == 1 else np.tile(mask, (1, self.slate_size))
 
+    def shown_items(self, actions: Any, rows: np.ndarray) -> np.ndarray:
+        """Distinct catalogue items that the batched ``actions`` show in ``rows`` (none in
+        the no-recommendation control)."""
+        if not self.sim.config.show_recommendations:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.asarray(actions)[rows])
+
     def numpy(self, values: Any) -> np.ndarray:
         """A numpy copy of a simulator array."""
         return np.array(self.sim.ops.to_numpy(values))
@@ -100,32 +107,3 @@ class CartSessions:
             )
         return info
 
-
-def build_sessions(
-    n_sessions: int,
-    world: str | Path | ShopperWorld,
-    n_items: int | None,
-    slate_size: int,
-    config: SimConfig,
-    backend: str,
-    device: str,
-    bundle_candidates: int | None,
-    bundle_discounts: tuple[float, ...] | list[float],
-) -> CartSessions:
-    """Item or slate sessions, or bundle sessions when ``bundle_candidates`` is set."""
-    if bundle_candidates is None:
-        return CartSessions(n_sessions, world, n_items, slate_size, config, backend, device)
-    from cartgym.envs.bundles import BundleSessions
-
-    if slate_size != 1 or config.response != "single":
-        raise ValueError("bundle offers replace slates: leave slate_size and response unset")
-    return BundleSessions(
-        n_sessions,
-        world,
-        n_items,
-        config,
-        backend,
-        device,
-        bundle_candidates,
-        tuple(bundle_discounts),
-    )

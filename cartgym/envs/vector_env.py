@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,12 +9,9 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from cartgym.calibrate.world import ShopperWorld
-from cartgym.envs.registration import MAX_EPISODE_STEPS
-from cartgym.envs.sessions import build_sessions
-from cartgym.envs.worlds import DEFAULT_WORLD
+from cartgym.envs.build import build_sessions
+from cartgym.envs.config import MAX_EPISODE_STEPS, CartEnvConfig
 from cartgym.sim.oracle import OracleView
-from cartgym.sim.simulator import SimConfig
 
 
 class CartVectorEnv(VectorEnv):
@@ -41,22 +37,9 @@ class CartVectorEnv(VectorEnv):
     def __init__(
         self,
         num_envs: int = 1,
-        world: str | Path | ShopperWorld = DEFAULT_WORLD,
-        n_items: int | None = None,
-        slate_size: int = 1,
-        reward: str = "revenue",
-        salience: float = 2.0,
-        patience_mean: float = 10.0,
-        new_shopper_rate: float = 0.0,
-        population: str = "all",
-        response: str = "single",
-        show_recommendations: bool = True,
-        bundle_candidates: int | None = None,
-        bundle_discounts: tuple[float, ...] | list[float] = (0.0, 0.1, 0.2),
         max_episode_steps: int | None = MAX_EPISODE_STEPS,
-        backend: str = "numpy",
-        device: str = "auto",
         autoreset_mode: str = "next_step",
+        **kwargs: Any,
     ):
         modes = {"next_step": AutoresetMode.NEXT_STEP, "same_step": AutoresetMode.SAME_STEP}
         if autoreset_mode not in modes:
@@ -72,25 +55,8 @@ class CartVectorEnv(VectorEnv):
             raise ValueError(f"num_envs must be a positive int, got {num_envs!r}")
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError(f"max_episode_steps must be >= 1 or None, got {max_episode_steps!r}")
-        self.sessions = build_sessions(
-            int(num_envs),
-            world,
-            n_items,
-            slate_size,
-            SimConfig(
-                salience=salience,
-                patience_mean=patience_mean,
-                new_shopper_rate=new_shopper_rate,
-                population=population,
-                reward=reward,
-                response=response,
-                show_recommendations=show_recommendations,
-            ),
-            backend,
-            device,
-            bundle_candidates,
-            bundle_discounts,
-        )
+        self.config = CartEnvConfig.from_kwargs(**kwargs)
+        self.sessions = build_sessions(int(num_envs), self.config)
         self.num_envs = int(num_envs)
         self.world = self.sessions.world
         self.sim = self.sessions.sim

@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from cartgym.calibrate.fit import BasketLog
-from cartgym.calibrate.world import ShopperWorld
+from cartgym.world import ShopperWorld
 from cartgym.metrics import mean_ci
 from cartgym.sim.choice import ChoiceModel
 

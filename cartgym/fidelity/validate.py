@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from cartgym.calibrate.fit import BasketLog, FitConfig, fit
-from cartgym.calibrate.world import ShopperWorld
+from cartgym.world import ShopperWorld
 from cartgym.data import Transactions, temporal_split, user_split
 from cartgym.data.split import Holdout
 from cartgym.fidelity import measures
@@ -298,6 +298,6 @@ def _bought_before(world: ShopperWorld, users: np.ndarray) -> sp.csr_matrix:
 def _resolve(world: ShopperWorld | str | Path) -> ShopperWorld:
     if isinstance(world, ShopperWorld):
         return world
-    from cartgym.envs.worlds import resolve_world
+    from cartgym.world import resolve_world
 
     return resolve_world(world)

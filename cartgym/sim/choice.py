@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cartgym.calibrate.world import ShopperWorld
+from cartgym.world import ShopperWorld
 from cartgym.sim.backend import NumpyOps, Ops
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cartgym.calibrate.world import ShopperWorld
+from cartgym.world import ShopperWorld
 
 POPULATIONS = ("all", "train", "eval")
 EVAL_SHARE = 5  # one user in EVAL_SHARE is an evaluation shopper

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from cartgym.calibrate.world import ShopperWorld
+from cartgym.world import ShopperWorld
 from cartgym.sim.backend import make_ops
 from cartgym.sim.choice import ChoiceModel, sample_categorical
 from cartgym.sim.oracle import OracleView

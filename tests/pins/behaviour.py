@@ -101,14 +101,14 @@ def vector_digest(env_id: str = "CartRec-v0", steps: int = 100, seed: int = 4) -
 
 
 def world_fingerprints() -> dict[str, str]:
-    from cartgym.envs.worlds import BUNDLED, resolve_world
+    from cartgym.world import BUNDLED, resolve_world
 
     return {name: resolve_world(name).fingerprint for name in sorted(BUNDLED)}
 
 
 def sweep_rows(out: Path) -> list[dict]:
     """The result columns of the small fixed sweep, one dict per run, sorted."""
-    from cartgym.agents.bench import BenchConfig, sweep
+    from cartgym.harness import BenchConfig, sweep
 
     table = sweep(BenchConfig.from_dict(SWEEP), out, log=lambda _: None)
     rows = table[list(RESULT_COLUMNS)].sort_values(["agent", "env", "seed"])

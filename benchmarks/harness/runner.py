@@ -1,0 +1,150 @@
+"""One run of a sweep: train an agent on training shoppers, evaluate it on held-out ones.
+
+Each run (agent, environment, seed) trains the agent on shoppers of the ``train``
+population (online agents and SB3 algorithms for ``budget`` environment steps; log-based
+agents fit on the training users' logged baskets), then evaluates it with
+:func:`cartgym.evaluation.evaluate` on ``eval_sessions`` sessions of the disjoint ``eval``
+population, from the same evaluation seed for every agent.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from cartgym import __version__
+from cartgym.agents.logs import LogAgent
+from cartgym.agents.protocol import OnlineAgent
+from cartgym.agents.registry import AGENTS
+from cartgym.world import DEFAULT_WORLD, resolve_world
+from cartgym.evaluation import evaluate
+from cartgym.sim.population import is_eval_user
+
+
+from cartgym.harness.config import BenchConfig, ConfigError, Run, SweepEnv
+
+
+METRICS = (
+    "revenue_per_session",
+    "ctr",
+    "conversion",
+    "basket_size",
+    "basket_value",
+    "coverage",
+    "items_per_recommendation",
+    "discount_cost",
+)
+
+def training_logs(env_config: SweepEnv):
+    """Logged baskets of the training users of the environment's world (never eval users)."""
+    from cartgym.data import load_complete_journey, load_online_retail
+
+    name = env_config.kwargs.get("world", gym.spec(env_config.id).kwargs.get("world"))
+    source = resolve_world(name or DEFAULT_WORLD).meta.get("source", "")
+    loaders: dict[str, Callable[[], Any]] = {
+        "online_retail": load_online_retail,
+        "completejourney": load_complete_journey,
+    }
+    loader = next((load for key, load in loaders.items() if key in source), None)
+    if loader is None:
+        raise ConfigError(
+            f"envs: log-based agents need the logs of world {source!r}; the harness knows the "
+            f"logs of the bundled worlds only ({sorted(loaders)})"
+        )
+    table = loader().table
+    users = table["user_id"].astype(str).to_numpy()
+    return table[~is_eval_user(users)].reset_index(drop=True)
+
+# --------------------------------------------------------------------------- one run
+def make_env(env: SweepEnv, population: str, lanes: int | None = None, **extra):
+    kwargs = {**env.kwargs, "population": population, **extra}
+    if lanes is None:
+        return gym.make(env.id, **kwargs)
+    return gym.make_vec(env.id, num_envs=lanes, vectorization_mode="vector_entry_point", **kwargs)
+
+def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
+    """Train and evaluate one agent on one environment with one seed; returns the row."""
+    _one_thread()
+    kind, maker = AGENTS[run.agent].kind, AGENTS[run.agent].maker
+    settings = config.agent_kwargs.get(run.agent, {})
+    eval_seed = 1_000_000 + run.seed
+    control = {"show_recommendations": False} if kind == "control" else {}
+    eval_env = make_env(run.env, "eval", lanes=config.eval_lanes, **control)
+    curve: list[tuple[int, float]] = []
+    started = time.perf_counter()
+    interactions = 0
+    act: Callable[[np.ndarray], np.ndarray]
+    if kind == "sb3":
+        from cartgym.harness.sb3_runs import sb3_policy  # SB3 and torch, for SB3 runs only
+
+        act, learn = sb3_policy(run.agent, run.env, run.seed, settings)
+    elif kind == "control":  # the same shoppers, shown nothing: actions are ignored
+
+        def act(obs):
+            return np.zeros(eval_env.action_space.shape, dtype=np.int64)
+    else:
+        assert maker is not None
+        train_env = eval_env if kind == "oracle" else make_env(run.env, "train", lanes=8)
+        agent = maker(train_env, seed=run.seed, **settings)
+        if kind == "logs" or isinstance(agent, LogAgent):
+            agent.fit(training_logs(run.env))  # type: ignore[attr-defined]
+
+        act = agent
+
+        def learn(steps, agent=agent):
+            if isinstance(agent, OnlineAgent):
+                agent.learn(train_env, steps, seed=run.seed if agent.num_timesteps_ == 0 else None)
+
+    train_seconds = time.perf_counter() - started  # building and fitting the agent
+    learns = kind in ("online", "sb3")
+    chunks = config.curve_points if learns and config.curve_points else 1
+    for chunk in range(1, chunks + 1):
+        steps = config.budget * chunk // chunks - interactions if learns else 0
+        if steps:
+            clock = time.perf_counter()
+            learn(steps)
+            train_seconds += time.perf_counter() - clock
+            interactions += steps
+        if learns and config.curve_points:
+            lanes = min(config.eval_lanes, config.curve_sessions)
+            point_env = make_env(run.env, "eval", lanes=lanes)
+            point = evaluate(act, point_env, config.curve_sessions, eval_seed).summary()
+            curve.append((interactions, point["revenue_per_session"]))
+    clock = time.perf_counter()
+    metrics = evaluate(act, eval_env, config.eval_sessions, eval_seed).summary()
+    eval_seconds = time.perf_counter() - clock
+    return {
+        "config": config.name,
+        "agent": run.agent,
+        "kind": kind,
+        "env": run.env.label,
+        "env_id": run.env.id,
+        "env_kwargs": json.dumps(run.env.kwargs, sort_keys=True),
+        "seed": run.seed,
+        "interactions": interactions,
+        **{m: float(metrics[m]) for m in METRICS},
+        "sessions": int(metrics["sessions"]),
+        "train_seconds": train_seconds,
+        "eval_seconds": eval_seconds,
+        "seconds_per_1000_sessions": 1000 * eval_seconds / metrics["sessions"],
+        "curve": json.dumps(curve),
+        "cartgym_version": __version__,
+    }
+
+def _one_thread() -> None:
+    """Workers share the cores: one torch thread each (many threads each thrash 2 cores)."""
+    if "torch" in sys.modules or importable("torch"):
+        import torch
+
+        torch.set_num_threads(1)
+
+def importable(name: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(name) is not None

@@ -1,0 +1,7 @@
+"""``python -m cartgym.cli``: the same as the ``cartgym`` command."""
+
+import sys
+
+from cartgym.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,14 @@
+"""The sessions an environment steps: items or slates, or bundle offers."""
+
+from __future__ import annotations
+
+from cartgym.envs.bundles import BundleSessions
+from cartgym.envs.config import CartEnvConfig
+from cartgym.envs.sessions import CartSessions
+
+
+def build_sessions(n_sessions: int, config: CartEnvConfig) -> CartSessions:
+    """``n_sessions`` item or slate sessions, or bundle sessions when ``config.bundles``."""
+    if config.bundles:
+        return BundleSessions(n_sessions, config)
+    return CartSessions(n_sessions, config)

@@ -1,0 +1,167 @@
+"""The evaluation loop: every published figure of an agent comes from :func:`evaluate`.
+
+The harness, ``cartgym train`` (its evaluations, references and best-model choice), the
+SB3 callbacks and ``cartgym demo`` all call it, so the same agent on the same seed gives
+the same figure everywhere.
+
+    >>> import gymnasium as gym, cartgym
+    >>> from cartgym.evaluation import evaluate
+    >>> env = gym.make_vec("CartRec-v0", num_envs=4, vectorization_mode="vector_entry_point",
+    ...                    n_items=50)
+    >>> result = evaluate(lambda obs: env.unwrapped.action_masks().argmax(1), env, 8, seed=0)
+    >>> len(result.sessions)
+    8
+
+A policy is anything with SB3's ``predict(obs, deterministic=...)`` (every cartgym agent,
+every SB3 model) or a plain function ``obs -> actions``; it acts on the (N, D)
+observations of a cartgym vector env. Each of the N lanes plays its share of the
+sessions in order, so short sessions are not favoured by the stopping rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cartgym.stats import Interval, mean_ci, ratio_ci
+
+# One row per finished session: the sum of rewards ("revenue", its name since v0), steps,
+# accepted recommendations, how it ended, the cart at the end, items taken from
+# recommendations, their line value net of discount, and the discounts given.
+SESSION_COLUMNS = (
+    "revenue",
+    "recommendations",
+    "accepted",
+    "checkout",
+    "abandoned",
+    "truncated",
+    "basket_size",
+    "basket_value",
+    "items_taken",
+    "rec_revenue",
+    "discount_cost",
+)
+Policy = Callable[[np.ndarray], Any]
+
+
+def summarize(sessions: pd.DataFrame, level: float = 0.95) -> dict[str, Interval]:
+    """The metrics users expect, each with its interval over sessions:
+
+    revenue per session, conversion, basket size and basket value (means, t intervals);
+    CTR (accepted recommendations over recommendations, a ratio with a delta-method
+    interval).
+    """
+    return {
+        "revenue_per_session": mean_ci(sessions["revenue"], level),
+        "ctr": ratio_ci(sessions["accepted"], sessions["recommendations"], level),
+        "conversion": mean_ci(sessions["checkout"], level),
+        "basket_size": mean_ci(sessions["basket_size"], level),
+        "basket_value": mean_ci(sessions["basket_value"], level),
+    }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What :func:`evaluate` measured: one row per session, and the items shown."""
+
+    sessions: pd.DataFrame  # SESSION_COLUMNS
+    shown_items: int  # distinct catalogue items recommended at least once
+    n_items: int  # catalogue size
+
+    def metrics(self, level: float = 0.95) -> dict[str, Interval]:
+        """:func:`summarize` of the sessions."""
+        return summarize(self.sessions, level)
+
+    def summary(self) -> dict[str, float]:
+        """Point estimates: :func:`summarize`'s means, coverage (share of the catalogue
+        shown), items taken per recommendation, discount cost per session, sessions."""
+        out = {name: interval.mean for name, interval in self.metrics().items()}
+        sessions = self.sessions
+        out["coverage"] = self.shown_items / self.n_items
+        out["items_per_recommendation"] = float(
+            sessions["items_taken"].sum() / sessions["recommendations"].sum()
+        )
+        out["discount_cost"] = float(sessions["discount_cost"].mean())
+        out["sessions"] = len(sessions)
+        return out
+
+
+def as_policy(policy: Any, deterministic: bool = True) -> Policy:
+    """``policy`` as a function of observations: its ``predict`` if it has one."""
+    if hasattr(policy, "predict"):
+        return lambda obs: policy.predict(obs, deterministic=deterministic)[0]
+    if callable(policy):
+        return policy
+    raise ValueError(
+        f"policy must have predict(obs, deterministic=...) or be a function of observations, "
+        f"got {type(policy).__name__}"
+    )
+
+
+def evaluate(
+    policy: Any, env: Any, n_sessions: int, seed: int, *, deterministic: bool = True
+) -> Evaluation:
+    """Play exactly ``n_sessions`` sessions of ``policy`` on the vector env ``env``, which is
+    reset with ``seed``; returns the sessions (see :class:`Evaluation`)."""
+    if isinstance(n_sessions, bool) or not isinstance(n_sessions, (int, np.integer)):
+        raise ValueError(f"n_sessions must be a positive int, got {n_sessions!r}")
+    if n_sessions < 1:
+        raise ValueError(f"n_sessions must be a positive int, got {n_sessions!r}")
+    core = env.unwrapped
+    if not hasattr(core, "sessions") or not hasattr(env, "num_envs"):
+        raise ValueError(
+            f"evaluate needs a cartgym vector env (gym.make_vec(..., vectorization_mode="
+            f"'vector_entry_point')), got {type(core).__name__}"
+        )
+    act = as_policy(policy, deterministic)
+    lanes = env.num_envs
+    quota = np.full(lanes, n_sessions // lanes)
+    quota[: n_sessions % lanes] += 1
+    obs, _ = env.reset(seed=seed)
+    counted = np.zeros(lanes, dtype=int)
+    restarting = np.zeros(lanes, dtype=bool)
+    # per lane: revenue, recommendations, accepted, items taken, rec revenue, discount cost
+    current = np.zeros((lanes, 6))
+    rows, shown = [], set()
+    while (counted < quota).any():
+        actions = np.asarray(act(obs))
+        live = ~restarting & (counted < quota)
+        shown.update(core.sessions.shown_items(actions, live).tolist())
+        obs, reward, terminated, truncated, info = env.step(actions)
+        step = np.stack(
+            [
+                reward,
+                np.ones(lanes),
+                info["accepted"] >= 0,
+                info["accepted_count"],
+                info["rec_revenue"],
+                info["discount_cost"],
+            ],
+            axis=1,
+        )
+        current[live] += step[live]
+        for lane in np.flatnonzero(live & (terminated | truncated)):
+            rows.append(
+                {
+                    "revenue": current[lane, 0],
+                    "recommendations": current[lane, 1],
+                    "accepted": current[lane, 2],
+                    "checkout": float(info["checkout"][lane]),
+                    "abandoned": float(info["abandoned"][lane]),
+                    "truncated": float(truncated[lane] and not terminated[lane]),
+                    "basket_size": float(info["cart_size"][lane]),
+                    "basket_value": float(info["cart_value"][lane]),
+                    "items_taken": current[lane, 3],
+                    "rec_revenue": current[lane, 4],
+                    "discount_cost": current[lane, 5],
+                }
+            )
+            counted[lane] += 1
+            current[lane] = 0.0
+        restarting = terminated | truncated
+    sessions = pd.DataFrame(rows, columns=list(SESSION_COLUMNS)).astype(float)
+    return Evaluation(sessions, len(shown), core.world.n_items)

@@ -1,0 +1,43 @@
+"""Resolve the ``world`` argument of the environments: a name, a file or a ShopperWorld."""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from cartgym.world.shopper_world import ShopperWorld
+
+# Worlds shipped inside the package, by name.
+BUNDLED = {"online_retail": "online_retail.npz", "complete_journey": "complete_journey.npz"}
+DEFAULT_WORLD = "online_retail"
+
+
+def bundled_world_path(name: str = DEFAULT_WORLD) -> Path:
+    if name not in BUNDLED:
+        raise ValueError(f"unknown bundled world {name!r}; bundled worlds: {sorted(BUNDLED)}")
+    return Path(str(resources.files("cartgym") / "world" / "data" / BUNDLED[name]))
+
+
+def resolve_world(world: str | Path | ShopperWorld, n_items: int | None = None) -> ShopperWorld:
+    """A ShopperWorld from a bundled name, a path to a world file or a world itself,
+    optionally restricted to its ``n_items`` most popular items."""
+    if isinstance(world, ShopperWorld):
+        resolved = world
+    elif isinstance(world, (str, Path)):
+        path = bundled_world_path(str(world)) if str(world) in BUNDLED else Path(world)
+        resolved = _load(path.resolve(), path.stat().st_mtime_ns if path.exists() else 0)
+    else:
+        raise ValueError(
+            f"world must be a bundled name {sorted(BUNDLED)}, a path or a ShopperWorld, "
+            f"got {type(world).__name__}"
+        )
+    if n_items is not None:
+        resolved = resolved.top_items(n_items)
+    return resolved
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path, mtime_ns: int) -> ShopperWorld:
+    # Worlds are immutable, so environments made from one file share one copy.
+    return ShopperWorld.load(path)
