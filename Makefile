@@ -10,7 +10,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# the CPU build of torch 2.13.0 first: the [agents] range (torch>=2.3,<3) then keeps it
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[agents,bench,cf,distributed,grocery,offline,rules,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[agents,bench,calibrate,cf,distributed,grocery,offline,rules,dev]"
 	touch $(STAMP)
 
 demo: $(STAMP)  ## the main job: the quick benchmark on the bundled real data (minutes)
@@ -20,6 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python tests/architecture.py lint  # import-linter's layers, on the installed layout
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict --quiet
@@ -31,7 +32,7 @@ test-all: lint docs  ## everything, including training to convergence and big be
 	$(BIN)/python -m pytest -q
 
 world: $(STAMP)  ## regenerate the bundled default world bit for bit
-	$(BIN)/cartgym fit online_retail -o cartgym/worlds/online_retail.npz
+	$(BIN)/cartgym fit online_retail -o cartgym/world/data/online_retail.npz
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache

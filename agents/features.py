@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from cartgym.world import ShopperWorld
 from cartgym.envs.observation import ObservationLayout
+from cartgym.world import ShopperWorld
 
 FEATURES = ("bias", "co_purchase", "history", "popularity", "log_price")
 

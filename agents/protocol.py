@@ -26,15 +26,15 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import VectorEnv
 
-from cartgym.world import ShopperWorld
 from cartgym.envs.observation import ObservationLayout
+from cartgym.world import ShopperWorld
 
 from .ranking import top_k
 
-Env = gym.Env | VectorEnv | ShopperWorld
+Env = gym.Env | VectorEnv
 
 
-def bind(env: Env) -> tuple[ShopperWorld, ObservationLayout, int]:
+def bind(env: Env | ShopperWorld) -> tuple[ShopperWorld, ObservationLayout, int]:
     """(world, observation layout, slate size) of a cartgym environment, single or vector,
     or of a world (its item layout, one item per recommendation)."""
     if isinstance(env, ShopperWorld):
@@ -66,7 +66,7 @@ class Agent(ABC):
         seed: seed of the agent's own generator (random tie-breaks, exploration).
     """
 
-    def __init__(self, env: Env, *, seed: int | None = None):
+    def __init__(self, env: Env | ShopperWorld, *, seed: int | None = None):
         self.world, self.layout, self.slate_size = bind(env)
         self.n_items: int = self.layout.n_items
         self.seed = seed

@@ -8,8 +8,8 @@
    beside numpy on the same machine, median of 3 runs;
 3. the simulator's step alone (no observations copied back to numpy) at up to 524,288
    shoppers;
-4. the SB3 CUDA smoke test (``cuda_smoke_test``, the body of ``tests/agents/
-   test_sb3_cuda.py``: PPO, DQN and MaskablePPO trained a few thousand steps, saved,
+4. the SB3 CUDA smoke test (``benchmarks/cuda_smoke.py``, also run by ``tests/benchmarks/
+   test_cuda_smoke.py``: PPO, DQN and MaskablePPO trained a few thousand steps, saved,
    loaded, predicting), with its timings.
 
 Exits non-zero if a check fails or no CUDA device is visible.
@@ -34,8 +34,8 @@ def sim_rate(n: int, backend: str, device: str, steps: int = 10) -> float:
     import numpy as np
     import torch
 
-    from cartgym.world import resolve_world
     from cartgym.sim import CartSimulator, SimConfig
+    from cartgym.world import resolve_world
 
     sim = CartSimulator(
         resolve_world("online_retail"),
@@ -112,7 +112,7 @@ def main() -> int:
         cuda = sim_rate(n, "torch", "cuda")
         lines.append(f"| {n:,} | {cpu:,.0f} | {cuda:,.0f} |")
         print(lines[-1], flush=True)
-    from cartgym.agents.sb3 import cuda_smoke_test
+    from cuda_smoke import cuda_smoke_test
 
     smoke = cuda_smoke_test()
     lines.append("\n## SB3 on CUDA: train 4,000 steps, save, load, predict (100 items)\n")

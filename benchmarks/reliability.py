@@ -42,9 +42,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fuzzing import fuzz_env, fuzz_loader  # noqa: E402
 
 import cartgym  # noqa: E402
-from cartgym.world import ShopperWorld, WorldFileError  # noqa: E402
 from cartgym.envs import ENV_IDS  # noqa: E402
-from cartgym.world import resolve_world  # noqa: E402
+from cartgym.world import (  # noqa: E402
+    ShopperWorld,
+    WorldFileError,
+    resolve_world,
+)
 
 
 def world_faults(n_truncations: int) -> dict[str, int]:
@@ -213,7 +216,7 @@ def crash_injection(kills: int, seed: int = 0) -> dict[str, object]:
     """Kill a sweep with SIGKILL at random moments, resume, check the rows."""
     import pandas as pd
 
-    from cartgym.agents.bench import RowStore
+    from cartgym.harness import RowStore
 
     rng = np.random.default_rng(seed)
     config = {

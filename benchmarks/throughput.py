@@ -40,8 +40,8 @@ import numpy as np
 import cartgym
 from cartgym.calibrate import FitConfig, ShopperWorld, fit
 from cartgym.data import load_online_retail, online_retail_item_names
-from cartgym.world import resolve_world
 from cartgym.sim import CartSimulator, sample_categorical
+from cartgym.world import resolve_world
 
 CACHE = Path(os.environ.get("CARTGYM_CACHE", Path.home() / ".cache" / "cartgym"))
 
@@ -186,7 +186,7 @@ def ppo_rates(frames: int, repeats: int) -> dict[str, float]:
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
-    from cartgym.agents.vec_env import make_sb3_vec_env
+    from cartgym.agents.sb3 import make_sb3_vec_env
 
     torch.set_num_threads(1)
     spaces = gym.make("CartRec-v0")

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from cartgym.agents.train import TrainConfig, train
+from cartgym.agents.sb3.training import TrainConfig, train
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,8 @@ the same figure everywhere.
 A policy is anything with SB3's ``predict(obs, deterministic=...)`` (every cartgym agent,
 every SB3 model) or a plain function ``obs -> actions``; it acts on the (N, D)
 observations of a cartgym vector env. Each of the N lanes plays its share of the
-sessions in order, so short sessions are not favoured by the stopping rule.
+sessions in order, so short sessions are not favoured by the stopping rule. A single
+environment (``gym.make``) is played as one lane, its observations batched as (1, D).
 """
 
 from __future__ import annotations
@@ -112,11 +113,10 @@ def evaluate(
     if n_sessions < 1:
         raise ValueError(f"n_sessions must be a positive int, got {n_sessions!r}")
     core = env.unwrapped
-    if not hasattr(core, "sessions") or not hasattr(env, "num_envs"):
-        raise ValueError(
-            f"evaluate needs a cartgym vector env (gym.make_vec(..., vectorization_mode="
-            f"'vector_entry_point')), got {type(core).__name__}"
-        )
+    if not hasattr(core, "sessions"):
+        raise ValueError(f"evaluate needs a cartgym environment, got {type(core).__name__}")
+    if not hasattr(env, "num_envs"):
+        env = OneLane(env)
     act = as_policy(policy, deterministic)
     lanes = env.num_envs
     quota = np.full(lanes, n_sessions // lanes)
@@ -165,3 +165,39 @@ def evaluate(
         restarting = terminated | truncated
     sessions = pd.DataFrame(rows, columns=list(SESSION_COLUMNS)).astype(float)
     return Evaluation(sessions, len(shown), core.world.n_items)
+
+
+class OneLane:
+    """A single cartgym environment seen as a vector env of one lane (next-step autoreset:
+    the step after the one that ends a session starts the next; its action is ignored and
+    its reward and infos are zeros)."""
+
+    num_envs = 1
+
+    def __init__(self, env: Any):
+        self.env = env
+        self.unwrapped = env.unwrapped
+        self._restart = False
+        self._info: dict[str, np.ndarray] = {}
+
+    def reset(self, *, seed: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        self._restart = False
+        obs, info = self.env.reset(seed=seed)
+        return np.asarray(obs)[None], info
+
+    def step(self, actions: Any) -> tuple[Any, ...]:
+        ended = np.array([False])
+        if self._restart:
+            obs, _ = self.reset()
+            idle = {key: np.zeros_like(value) for key, value in self._info.items()}
+            return obs, np.zeros(1), ended, ended, idle
+        obs, reward, terminated, truncated, info = self.env.step(np.asarray(actions)[0])
+        self._restart = bool(terminated or truncated)
+        self._info = {key: np.asarray([value]) for key, value in info.items()}
+        return (
+            np.asarray(obs)[None],
+            np.array([float(reward)]),
+            np.array([bool(terminated)]),
+            np.array([bool(truncated)]),
+            self._info,
+        )

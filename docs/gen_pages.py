@@ -65,9 +65,9 @@ def _doctest_blocks(text: str) -> str:
 def parameters_page() -> str:
     from cartgym.calibrate import FitConfig
     from cartgym.envs.config import MAX_EPISODE_STEPS
-    from cartgym.world import resolve_world
+    from cartgym.sim.config import SimConfig
     from cartgym.sim.population import EVAL_SHARE
-    from cartgym.sim.simulator import SimConfig
+    from cartgym.world import resolve_world
 
     world = resolve_world("online_retail")
     report = world.meta["report"]
@@ -214,8 +214,24 @@ def generate() -> None:
             path.write_text(text)
 
 
+def stage_api_layout() -> None:
+    """Link the installed layout into build/api-layout for mkdocstrings (see mkdocs.yml)."""
+    import importlib.util
+    import shutil
+
+    spec = importlib.util.spec_from_file_location(
+        "architecture", DOCS.parent / "tests" / "architecture.py"
+    )
+    architecture = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(architecture)
+    dest = DOCS.parent / "build" / "api-layout"
+    shutil.rmtree(dest, ignore_errors=True)
+    architecture.stage(dest)
+
+
 def on_pre_build(config, **kwargs) -> None:  # mkdocs hook
     generate()
+    stage_api_layout()
 
 
 if __name__ == "__main__":

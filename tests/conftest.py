@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cartgym.calibrate.world import ShopperWorld
-from cartgym.envs.worlds import resolve_world
+from cartgym.world import ShopperWorld, resolve_world
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,7 @@ def test_wheel_ships_the_data_and_the_default_world(tmp_path):
     for needed in (
         "cartgym/data/bundled/online_retail.parquet",
         "cartgym/data/bundled/ONLINE_RETAIL.md",
-        "cartgym/worlds/online_retail.npz",
+        "cartgym/world/data/online_retail.npz",
         "cartgym/agents/__init__.py",
     ):
         assert needed in names

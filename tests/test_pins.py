@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "pins"))
-import behaviour  # noqa: E402
+import behaviour
 
 PINNED = json.loads(behaviour.PINS.read_text())
 

@@ -142,7 +142,8 @@ class ThompsonSampling(ItemBandit):
     ``deterministic=True`` ranks by the posterior mean.
 
     Args:
-        prior_alpha, prior_beta: the Beta prior, both > 0.
+        prior_alpha: the Beta prior's first parameter, > 0.
+        prior_beta: the Beta prior's second parameter, > 0.
         objective: ``"revenue"`` or ``"click"``.
     """
 

@@ -12,10 +12,10 @@ from cartgym.envs.observation import CANDIDATE_FEATURES, BundleLayout
 
 from ..protocol import Agent, Env
 
-
 N_FEATURES = len(CANDIDATE_FEATURES)
 
 ITEM_COLUMNS = [CANDIDATE_FEATURES.index(f"item_{k}") for k in (1, 2, 3)]
+
 
 @dataclass(frozen=True)
 class CandidateBlock:
@@ -79,6 +79,7 @@ class CandidateBlock:
         d = self.discount(obs).reshape(len(obs), -1, self.n_discounts)
         first = np.argmin(d, axis=2)[..., None] == np.arange(self.n_discounts)
         return first.reshape(len(obs), self.n_actions)
+
 
 class BundleAgent(Agent):
     """Base of the bundle agents: the C offers scored from the candidate block, masked by

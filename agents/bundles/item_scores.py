@@ -28,6 +28,7 @@ def _item_agent_classes() -> dict[str, type[Agent]]:
         "thompson": ThompsonSampling,
     }
 
+
 class ItemScoreBundleAgent(BundleAgent, OnlineAgent):
     """A bundle as independent items: the sum of an item agent's scores over its items.
 

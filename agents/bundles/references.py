@@ -20,7 +20,9 @@ class BundleRandomAgent(BundleAgent):
     def select(self, obs: np.ndarray, allowed: np.ndarray, deterministic: bool) -> np.ndarray:
         return top_k(self.scores(obs), allowed, 1)
 
+
 OBJECTIVES = ("revenue", "click")
+
 
 class BundleOracleMyopicAgent(BundleAgent):
     """The offer of largest expected immediate reward under the true shopper: a reference.

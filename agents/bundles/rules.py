@@ -7,15 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-
 from ..logs import LogAgent, LoggedBaskets, NotFittedError
 from ..protocol import Env
 from .candidates import BundleAgent
 from .references import OBJECTIVES
 
-
 # ----------------------------------------------------------------------------- itemsets
 APRIORI_BACKENDS = ("numpy", "efficient_apriori")
+
 
 @dataclass(frozen=True)
 class FrequentItemsets:
@@ -102,13 +101,16 @@ class FrequentItemsets:
         """Share of baskets holding each itemset (see :meth:`counts`)."""
         return self.counts(sets) / max(self.n_baskets, 1)
 
+
 def _lookup(codes: np.ndarray, counts: np.ndarray, keys: np.ndarray) -> np.ndarray:
     if len(codes) == 0 or len(keys) == 0:
         return np.zeros(len(keys))
     at = np.minimum(np.searchsorted(codes, keys), len(codes) - 1)
     return np.where(codes[at] == keys, counts[at], 0.0)
 
+
 Coded = tuple[np.ndarray, np.ndarray]
+
 
 def _vectorised_apriori(
     x: sp.csr_matrix, items: np.ndarray, min_count: int, chunk: int
@@ -134,6 +136,7 @@ def _vectorised_apriori(
     empty = np.zeros(0, dtype=np.int64)
     triples = (np.concatenate([empty, *codes]), np.concatenate([np.zeros(0), *counts]))
     return pairs, triples
+
 
 def _efficient_apriori(x: sp.csr_matrix, min_count: int) -> tuple[Coded, Coded]:
     try:
@@ -162,10 +165,12 @@ def _efficient_apriori(x: sp.csr_matrix, min_count: int) -> tuple[Coded, Coded]:
         out.append((codes, values))
     return out[0], out[1]
 
+
 # ----------------------------------------------------------------------------- rules
 MEASURES = ("confidence", "lift")
 
 AGGREGATES = ("max", "mean", "sum")
+
 
 class AssociationRuleBundleAgent(BundleAgent, LogAgent):
     """Frequently bought together: association rules from the cart's items to the bundle.
@@ -278,6 +283,7 @@ class AssociationRuleBundleAgent(BundleAgent, LogAgent):
         if self.objective == "click":
             return relevance * self.bundle_sizes(obs)
         return relevance * self.bundle_values(obs) * (1.0 - self.candidates.discount(obs))
+
 
 def _padded_cart(in_cart: np.ndarray) -> np.ndarray:
     """(B, J) the items of each cart, -1 padded to the largest cart (J >= 1)."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..protocol import Env
 from ..features import cart_rows
 from ..logs import LogAgent, LoggedBaskets
+from ..protocol import Env
 
 
 class PopularityAgent(LogAgent):
@@ -24,9 +24,11 @@ class PopularityAgent(LogAgent):
     def relevance(self, obs: np.ndarray) -> np.ndarray:
         return np.broadcast_to(self.popularity_, (len(obs), self.n_items))
 
+
 MEASURES = ("confidence", "lift")
 
 AGGREGATES = ("sum", "max")
+
 
 class CoOccurrenceAgent(LogAgent):
     """Item-to-item association rules scored against the items in the cart.

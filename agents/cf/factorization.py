@@ -14,8 +14,8 @@ from ..features import segment_reduce
 from ..logs import LogAgent, LoggedBaskets
 from ..protocol import Env
 
-
 BACKENDS = ("auto", "implicit", "numpy")
+
 
 class MatrixFactorizationAgent(LogAgent):
     """Implicit-feedback matrix factorisation (ALS, Hu, Koren and Volinsky 2008).
@@ -29,7 +29,10 @@ class MatrixFactorizationAgent(LogAgent):
     and relevance_i = x . y_i (a predicted preference, about 0 to 1).
 
     Args:
-        factors, regularization, alpha, iterations: ALS settings (all > 0).
+        factors: ALS embedding dimension, > 0.
+        regularization: ALS ridge penalty, > 0.
+        alpha: ALS confidence scale (confidence 1 + alpha r), > 0.
+        iterations: ALS sweeps, > 0.
         cart_weight: count given to each item in the cart when folding in, >= 0.
         backend: ``"numpy"`` (default: ``cartgym.calibrate.factorization.implicit_als``, so
             results never depend on whether an optional package is installed),
@@ -109,12 +112,14 @@ class MatrixFactorizationAgent(LogAgent):
     def relevance(self, obs: np.ndarray) -> np.ndarray:
         return self.user_factors(obs) @ self.item_factors_.T
 
+
 def _has_implicit() -> bool:
     try:
         import implicit.cpu.als  # noqa: F401
     except ImportError:
         return False
     return True
+
 
 def _implicit_factors(counts, factors, regularization, alpha, iterations, seed):
     """(user factors, item factors) from the ``implicit`` package, confidence 1 + alpha r."""

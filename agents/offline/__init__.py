@@ -28,8 +28,8 @@ from .policies import (
 )
 
 __all__ = [
-    "Estimate",
     "EpsilonGreedyPolicy",
+    "Estimate",
     "LoggingPolicy",
     "Logs",
     "SB3Policy",

@@ -10,7 +10,6 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import SyncVectorEnv, VectorEnv
 
-
 if TYPE_CHECKING:
     from minari import MinariDataset
 from .policies import LoggingPolicy, _n_items
@@ -111,6 +110,7 @@ class Logs:
             ),
         )
 
+
 def _vector_env(env: str | gym.Env, num_envs: int, env_kwargs: dict[str, Any]) -> VectorEnv:
     if isinstance(env, str):
         return gym.make_vec(
@@ -119,6 +119,7 @@ def _vector_env(env: str | gym.Env, num_envs: int, env_kwargs: dict[str, Any]) -
     if env_kwargs:
         raise ValueError("environment keyword arguments go with an environment id, not an env")
     return SyncVectorEnv([lambda: env])
+
 
 def collect(
     env: str | gym.Env,
@@ -152,6 +153,7 @@ def collect(
     finally:
         if isinstance(env, str):
             venv.close()
+
 
 def _rollout(
     venv: VectorEnv,
@@ -206,8 +208,10 @@ def _rollout(
         fresh, waiting = waiting, ended
     return _logs([s for s in steps if len(s["episode"])], starts, last_obs, n_episodes)
 
+
 def _plain(info: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in info.items() if not k.startswith("_")}
+
 
 def _logs(
     steps: list[dict[str, Any]],

@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 
-
 if TYPE_CHECKING:
     from minari import MinariDataset
 from .collect import collect
 from .policies import LoggingPolicy
 
-
 INSTALL_HINT = 'pip install "cartgym[offline]"'
+
 
 def _minari() -> Any:
     try:
@@ -27,6 +26,7 @@ def _minari() -> Any:
     except ImportError as err:
         raise ImportError(f"Minari datasets need minari:\n{INSTALL_HINT}") from err
     return minari
+
 
 @contextlib.contextmanager
 def _datasets_path(root: str | os.PathLike | None) -> Iterator[None]:
@@ -43,6 +43,7 @@ def _datasets_path(root: str | os.PathLike | None) -> Iterator[None]:
             del os.environ["MINARI_DATASETS_PATH"]
         else:
             os.environ["MINARI_DATASETS_PATH"] = before
+
 
 def record_dataset(
     env: str | gym.Env,
@@ -114,6 +115,7 @@ def record_dataset(
         )
         _write(dataset.storage, buffers)
         return minari.MinariDataset(dataset.storage.data_path)
+
 
 def _write(storage: Any, buffers: list[Any]) -> None:
     """``storage.update_episodes(buffers)`` without Minari's size scan after every episode.

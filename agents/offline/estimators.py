@@ -8,14 +8,13 @@ import gymnasium as gym
 import numpy as np
 from scipy.stats import norm
 
-
 if TYPE_CHECKING:
     from minari import MinariDataset
 from .collect import Logs, collect
 from .policies import LoggingPolicy
 
-
 CHUNK = 4096  # rows of (rows, M) probabilities computed at once
+
 
 class Estimate(NamedTuple):
     """A value and its confidence interval."""
@@ -23,6 +22,7 @@ class Estimate(NamedTuple):
     value: float
     low: float
     high: float
+
 
 def ips_value(
     data: Logs | MinariDataset,
@@ -75,6 +75,7 @@ def ips_value(
     low, high = np.quantile(draws, [(1 - confidence) / 2, (1 + confidence) / 2])
     return Estimate(value, float(low), float(high))
 
+
 def _chosen_probabilities(
     policy: LoggingPolicy, obs: np.ndarray, actions: np.ndarray
 ) -> np.ndarray:
@@ -86,6 +87,7 @@ def _chosen_probabilities(
     if not ((out >= 0) & (out <= 1 + 1e-9)).all():
         raise ValueError("the target policy gave probabilities outside [0, 1]")
     return out
+
 
 def _weighted_mean(
     weights: np.ndarray, rewards: np.ndarray, self_normalised: bool
@@ -99,10 +101,12 @@ def _weighted_mean(
     b = np.where(b > 0, b, 1.0)  # no weight at t: a is 0 there too
     return float((a / b).sum()), ((terms - (a / b) * weights) / b).sum(axis=1)
 
+
 def _normal(value: float, influence: np.ndarray, confidence: float) -> Estimate:
     n = len(influence)
     half = norm.ppf((1 + confidence) / 2) * (influence.std(ddof=1) / np.sqrt(n) if n > 1 else 0)
     return Estimate(value, float(value - half), float(value + half))
+
 
 def on_policy_value(
     env: str | gym.Env,

@@ -35,17 +35,20 @@ def _n_items(source: Any) -> int:
         )
     return n
 
+
 def allowed_items(obs: np.ndarray, n_items: int) -> np.ndarray:
     """(B, M) True for items not in the cart; every item where the cart holds all of them."""
     allowed = np.asarray(obs)[:, :n_items] <= 0.5
     allowed[~allowed.any(axis=1)] = True
     return allowed
 
+
 def sample(probabilities: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """(B,) one action per row of (B, A) probabilities, by inversion; never a 0-probability one."""
     cdf = np.cumsum(probabilities, axis=1)
     cdf /= cdf[:, -1:]
     return (cdf <= rng.random((len(cdf), 1))).sum(axis=1)
+
 
 class LoggingPolicy(Protocol):
     """A stochastic policy that knows its action probabilities."""
@@ -59,6 +62,7 @@ class LoggingPolicy(Protocol):
     def act(self, obs: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(B,) actions drawn with ``rng`` and (B,) their probabilities (propensities)."""
         ...
+
 
 class StochasticPolicy(ABC):
     """A :class:`LoggingPolicy` that samples from :meth:`probabilities`: define only that."""
@@ -79,6 +83,7 @@ class StochasticPolicy(ABC):
         settings = {k: v for k, v in vars(self).items() if not k.startswith("_")}
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in settings.items())})"
 
+
 class UniformPolicy(StochasticPolicy):
     """A uniformly random item among those not in the cart: 1 / #allowed each."""
 
@@ -88,6 +93,7 @@ class UniformPolicy(StochasticPolicy):
     def probabilities(self, obs: np.ndarray) -> np.ndarray:
         allowed = allowed_items(obs, self.n_actions)
         return allowed / allowed.sum(axis=1, keepdims=True)
+
 
 class EpsilonGreedyPolicy(StochasticPolicy):
     """The agent's deterministic ``predict`` with probability 1 - epsilon, else a random item.
@@ -107,10 +113,12 @@ class EpsilonGreedyPolicy(StochasticPolicy):
         greedy = np.asarray(self.agent.predict(obs, deterministic=True)[0]).reshape(-1)
         return _epsilon_greedy(greedy, allowed_items(obs, self.n_actions), self.epsilon)
 
+
 def _epsilon_greedy(greedy: np.ndarray, allowed: np.ndarray, epsilon: float) -> np.ndarray:
     probs = epsilon * allowed / allowed.sum(axis=1, keepdims=True)
     probs[np.arange(len(probs)), greedy] += 1.0 - epsilon
     return probs
+
 
 class SoftmaxPolicy(StochasticPolicy):
     """Items not in the cart with probability proportional to exp(score / temperature).
@@ -134,6 +142,7 @@ class SoftmaxPolicy(StochasticPolicy):
         bad = ~np.isfinite(weights).all(axis=1) | (weights.sum(axis=1) <= 0)
         weights[bad] = allowed[bad]  # no usable score: uniform over the allowed items
         return weights / weights.sum(axis=1, keepdims=True)
+
 
 class SB3Policy(StochasticPolicy):
     """The action distribution of a Stable-Baselines3 model on a Discrete(M) item env.

@@ -42,7 +42,6 @@ from .representations import DEFAULT_FEATURES, FEATURES, default_features, polic
 from .rewards import scale_rewards
 from .vec_env import make_sb3_vec_env
 
-
 ENTRY_POINT_GROUP = "cartgym.algorithms"
 
 Factory = Callable[..., BaseAlgorithm]
@@ -98,6 +97,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 
+
 @dataclass(frozen=True)
 class Algorithm:
     """A registered algorithm: its factory and how it is run.
@@ -111,6 +111,7 @@ class Algorithm:
     n_envs: int = 8
     slate: bool = True
     description: str = ""
+
 
 def _builtin(cls: type[BaseAlgorithm], policy: type, name: str) -> Factory:
     def factory(
@@ -135,6 +136,7 @@ def _builtin(cls: type[BaseAlgorithm], policy: type, name: str) -> Factory:
     factory.__doc__ = f"{cls.__name__} with a masked policy and cartgym's defaults."
     return factory
 
+
 make_dqn = _builtin(MaskedDQN, MaskedQPolicy, "dqn")
 
 make_qrdqn = _builtin(MaskedQRDQN, MaskedQuantilePolicy, "qrdqn")
@@ -155,8 +157,10 @@ REGISTRY: dict[str, Algorithm] = {
     ),
 }
 
+
 def _key(name: str) -> str:
     return name.lower().replace("-", "_")
+
 
 def register_algorithm(
     name: str,
@@ -181,12 +185,15 @@ def register_algorithm(
         raise ValueError(f"n_envs must be >= 1, got {n_envs}")
     REGISTRY[key] = Algorithm(factory, int(n_envs), bool(slate), description)
 
+
 def _entry_points() -> dict[str, Any]:
     return {_key(ep.name): ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
 
 def algorithm_names() -> list[str]:
     """Registered algorithms and those declared under the ``cartgym.algorithms`` entry points."""
     return sorted(set(REGISTRY) | set(_entry_points()))
+
 
 def get_algorithm(name: str) -> Algorithm:
     """The registered algorithm ``name``, an entry point of that name, or ``module:factory``.
@@ -216,6 +223,7 @@ def get_algorithm(name: str) -> Algorithm:
     if not callable(target):
         raise ValueError(f"algorithm factory {name!r} is not callable")
     return Algorithm(target)
+
 
 def make_model(
     algorithm: str,

@@ -27,8 +27,8 @@ from cartgym.envs.observation import (
     ObservationLayout,
 )
 
-
 MASKED = -1e8
+
 
 @dataclass(frozen=True)
 class MaskSource:
@@ -100,6 +100,7 @@ class MaskSource:
         flags = obs[:, self.start : self.end : self.stride] > 0.5
         return flags if self.allowed_if_set else ~flags
 
+
 def _attribute(env: Any, name: str) -> Any:
     """``env``'s cartgym attribute ``name`` (through SB3 VecEnvs and Gymnasium wrappers)."""
     get_attr = getattr(env, "get_attr", None)
@@ -110,6 +111,7 @@ def _attribute(env: Any, name: str) -> Any:
             return None
     return getattr(getattr(env, "unwrapped", env), name, None)
 
+
 def _check_fits(source: MaskSource, observation_space: spaces.Space, n_actions: int) -> None:
     size = int(np.prod(observation_space.shape or (0,)))
     if source.end > size or source.n_actions != n_actions:
@@ -117,6 +119,7 @@ def _check_fits(source: MaskSource, observation_space: spaces.Space, n_actions: 
             f"mask_source {source} does not fit observations of {size} entries and "
             f"{n_actions} actions"
         )
+
 
 def action_shape(action_space: spaces.Space) -> tuple[int, int]:
     """(M, K): catalogue size and slate size of a Discrete or MultiDiscrete action space."""
@@ -128,9 +131,11 @@ def action_shape(action_space: spaces.Space) -> tuple[int, int]:
             return int(nvec[0]), len(nvec)
     raise ValueError(f"expected Discrete(M) or MultiDiscrete([M] * K), got {action_space}")
 
+
 def in_cart(obs: th.Tensor, n_items: int) -> th.Tensor:
     """(B, M) True for items in the cart: the cart block of the observations."""
     return obs[:, :n_items] > 0.5
+
 
 def random_allowed(
     obs: np.ndarray,
@@ -146,6 +151,7 @@ def random_allowed(
     draws[~source.allowed(obs)] = -1.0
     return draws.argmax(axis=1)
 
+
 def distinct_greedy(logits: th.Tensor) -> th.Tensor:
     """(B, K) slates from (B, K, M) masked scores: per position the best item not yet shown.
 
@@ -159,6 +165,7 @@ def distinct_greedy(logits: th.Tensor) -> th.Tensor:
         index = best[:, None, None].expand(-1, scores.shape[1], 1)
         scores.scatter_(2, index, MASKED / 2)
     return th.stack(chosen, dim=1)
+
 
 def resolve_mask_source(
     source: MaskSource | None, observation_space: spaces.Space, action_space: spaces.Space

@@ -1,16 +1,11 @@
 """Masked SB3 policies: items already in the cart (or bundles overlapping it) are never offered.
 
-The mask comes from the observation (see :mod:`cartgym.agents.sb3.masking`). SB3's ``predict(obs)`` has no mask argument, so the mask is read from the observation, at
-the place a :class:`MaskSource` names: on item and slate environments the cart block
-(``obs[:, :M] > 0.5`` marks the items in the cart), on bundle environments
-(``CartRecBundle-v0``) the ``available`` feature of every candidate action in the candidate
-block. Either way it is exactly the mask of ``env.unwrapped.action_masks()``. Every policy
-takes ``mask_source`` as a policy keyword argument; :func:`~cartgym.agents.sb3.make_model`
-sets it from the environment (:meth:`MaskSource.of_env`), and without one the policy infers
-it from its spaces (:meth:`MaskSource.infer`). Every policy here sets the Q-values,
-quantiles or logits of masked actions to ``MASKED`` (-1e8) before the argmax or the
-sampling, for ``Discrete`` actions and, for the actor-critic policy, ``MultiDiscrete([M] * K)``
-slates.
+The mask is read from the observation at the place a
+:class:`~cartgym.agents.sb3.masking.MaskSource` names (see :mod:`cartgym.agents.sb3.masking`),
+so it is exactly the mask of ``env.unwrapped.action_masks()``. Every policy takes
+``mask_source`` as a policy keyword argument and sets the Q-values, quantiles or logits of
+masked actions to ``MASKED`` (-1e8) before the argmax or the sampling, for ``Discrete``
+actions and, for the actor-critic policy, ``MultiDiscrete([M] * K)`` slates.
 
 - :class:`MaskedQPolicy` (DQN) and :class:`MaskedQuantilePolicy` (QR-DQN) mask the network
   itself, so the bootstrap target max_a Q(s', a) of training also runs over allowed items
@@ -65,6 +60,7 @@ class MaskedQNetwork(QNetwork):
         q_values = super().forward(obs)
         return q_values.masked_fill(~self.mask_source.allowed(obs), MASKED)
 
+
 class MaskedQuantileNetwork(QuantileNetwork):
     """QR-DQN's quantile network with masked actions at ``MASKED`` in every quantile."""
 
@@ -82,6 +78,7 @@ class MaskedQuantileNetwork(QuantileNetwork):
         quantiles = super().forward(obs)
         return quantiles.masked_fill(~self.mask_source.allowed(obs)[:, None, :], MASKED)
 
+
 class _MaskSourceKwarg:
     """The ``mask_source`` policy keyword argument of the Q-learning policies."""
 
@@ -96,6 +93,7 @@ class _MaskSourceKwarg:
     def _masked_net_args(self, net_args: dict[str, Any]) -> dict[str, Any]:
         source = resolve_mask_source(self.mask_source, self.observation_space, self.action_space)
         return {**net_args, "mask_source": source}
+
 
 class MaskedQPolicy(_MaskSourceKwarg, DQNPolicy):
     """DQN policy whose online and target networks are :class:`MaskedQNetwork`.
@@ -112,6 +110,7 @@ class MaskedQPolicy(_MaskSourceKwarg, DQNPolicy):
         net_args = self._update_features_extractor(self.net_args, features_extractor=None)
         return MaskedQNetwork(**self._masked_net_args(net_args)).to(self.device)
 
+
 class MaskedQuantilePolicy(_MaskSourceKwarg, QRDQNPolicy):
     """QR-DQN policy whose networks are :class:`MaskedQuantileNetwork` (``mask_source`` as
     for :class:`MaskedQPolicy`)."""
@@ -123,6 +122,7 @@ class MaskedQuantilePolicy(_MaskSourceKwarg, QRDQNPolicy):
     def make_quantile_net(self) -> QuantileNetwork:
         net_args = self._update_features_extractor(self.net_args, features_extractor=None)
         return MaskedQuantileNetwork(**self._masked_net_args(net_args)).to(self.device)
+
 
 class _AllowedExploration:
     """Epsilon-greedy per session and a random warm-up, both among allowed actions only."""
@@ -168,11 +168,14 @@ class _AllowedExploration:
             return action, action
         return super()._sample_action(learning_starts, action_noise, n_envs)  # type: ignore[misc]
 
+
 class MaskedDQN(_AllowedExploration, DQN):
     """SB3's DQN exploring among allowed items only; use it with :class:`MaskedQPolicy`."""
 
+
 class MaskedQRDQN(_AllowedExploration, QRDQN):
     """sb3-contrib's QR-DQN exploring among allowed items; use :class:`MaskedQuantilePolicy`."""
+
 
 class MaskedActorCriticPolicy(MaskableActorCriticPolicy):
     """sb3-contrib's maskable actor-critic policy, masks read from the observation by default.

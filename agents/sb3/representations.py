@@ -21,10 +21,10 @@ from ..features import ItemFeatures
 from .extractors import EmbeddingExtractor
 from .masking import MaskSource
 
-
 FEATURES = ("mlp", "embeddings", "embeddings_dot", "embeddings_dot_features")
 
 DEFAULT_FEATURES = "embeddings_dot_features"  # the tuning run's clear winner (docs/agents/rl.md)
+
 
 def world_of(env: Any) -> ShopperWorld:
     """The ShopperWorld of a cartgym environment: single, vector, or an SB3 VecEnv."""
@@ -36,15 +36,18 @@ def world_of(env: Any) -> ShopperWorld:
         raise ValueError(f"expected a cartgym environment, got {type(env).__name__}")
     return world
 
+
 def is_bundle_env(env: Any) -> bool:
     """True for a bundle environment (``CartRecBundle-v0``): its actions are bundle offers."""
     source = MaskSource.of_env(env)
     return source is not None and source.allowed_if_set
 
+
 def default_features(env: Any) -> str:
     """``DEFAULT_FEATURES``, or ``"mlp"`` on bundle environments, whose actions are not items
     (the embedding representations read the cart and history blocks only and score items)."""
     return "mlp" if is_bundle_env(env) else DEFAULT_FEATURES
+
 
 def policy_kwargs(features: str, env: Any) -> dict[str, Any]:
     """Policy keyword arguments of a representation (``FEATURES``) on ``env``'s world."""

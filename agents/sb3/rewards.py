@@ -31,6 +31,7 @@ class ScaledReward(VecEnvWrapper):
         obs, rewards, dones, infos = self.venv.step_wait()
         return obs, rewards * self.scale, dones, infos
 
+
 def auto_reward_scale(env: Any) -> float:
     """1 / median line value of the world's items for revenue rewards, 1 for clicks."""
     sim = env.get_attr("sim")[0] if isinstance(env, VecEnv) else env.unwrapped.sim
@@ -38,6 +39,7 @@ def auto_reward_scale(env: Any) -> float:
         return 1.0
     world = world_of(env)
     return float(1.0 / np.median(world.prices * world.quantities))
+
 
 def scale_rewards(env: VecEnv, reward_scale: float | str | None = "auto") -> VecEnv:
     """``env`` with :class:`ScaledReward` (``"auto"``: :func:`auto_reward_scale`).
@@ -53,6 +55,7 @@ def scale_rewards(env: VecEnv, reward_scale: float | str | None = "auto") -> Vec
             f"reward_scale must be 'auto', a positive number or None, got {reward_scale!r}"
         )
     return env if reward_scale == 1 else ScaledReward(env, reward_scale)
+
 
 def _find(env: Any, wrapper: type) -> Any:
     while isinstance(env, VecEnvWrapper):

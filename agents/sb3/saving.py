@@ -28,10 +28,12 @@ from .representations import world_of
 class WorldMismatchWarning(UserWarning):
     """A model is loaded on an environment whose world differs from the one it learned on."""
 
+
 def sidecar_path(path: str | Path) -> Path:
     """The JSON sidecar of a model file: ``model.zip`` -> ``model.json``."""
     path = Path(path)
     return path.with_suffix(".json") if path.suffix == ".zip" else Path(f"{path}.json")
+
 
 def model_metadata(
     model: BaseAlgorithm, world: ShopperWorld, algorithm: str | None = None, **extra: Any
@@ -49,6 +51,7 @@ def model_metadata(
         "versions": {p: version(p) for p in ("cartgym", "stable_baselines3", "torch")},
         **extra,
     }
+
 
 def save_agent(
     model: BaseAlgorithm,
@@ -71,12 +74,14 @@ def save_agent(
     sidecar_path(path).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
     return path
 
+
 def _import(path: str) -> type[BaseAlgorithm]:
     module, _, name = path.partition(":")
     target: Any = importlib.import_module(module)
     for part in name.split("."):
         target = getattr(target, part)
     return target
+
 
 def load_agent(
     path: str | Path,

@@ -38,11 +38,12 @@ from .rewards import scale_rewards
 from .saving import load_agent, save_agent
 from .vec_env import make_sb3_vec_env
 
-
 RUN_FILES = ("model.zip", "checkpoint.zip")
+
 
 class UserError(ValueError):
     """A bad setting of a training run (the CLI reports it in one line, exit status 2)."""
+
 
 @dataclass
 class TrainConfig:
@@ -70,6 +71,7 @@ class TrainConfig:
     tensorboard: bool = True
     verbose: int = 0
 
+
 def _check_output(config: TrainConfig) -> None:
     output = config.output
     try:
@@ -89,6 +91,7 @@ def _check_output(config: TrainConfig) -> None:
         for name in ("eval.csv", "evaluations.npz"):
             (output / name).unlink(missing_ok=True)
 
+
 def _resume_path(path: Path) -> Path:
     if path.is_dir():
         found = [path / name for name in RUN_FILES if (path / name).exists()]
@@ -98,6 +101,7 @@ def _resume_path(path: Path) -> Path:
     if not path.exists():
         raise UserError(f"no checkpoint at {path}")
     return path
+
 
 def _check(config: TrainConfig) -> None:
     if config.env_id not in gym.registry:
@@ -109,6 +113,7 @@ def _check(config: TrainConfig) -> None:
         raise UserError(f"device {config.device!r} asked for but CUDA is not available")
     get_algorithm(config.algorithm)  # ValueError for an unknown one
 
+
 def reference_levels(eval_env: Any, n_sessions: int, seed: int) -> dict[str, float]:
     """Mean reward per session of the random and oracle-myopic references (their bundle
     versions on bundle environments), evaluated exactly as the agent is.
@@ -118,7 +123,9 @@ def reference_levels(eval_env: Any, n_sessions: int, seed: int) -> dict[str, flo
     """
     bundles = isinstance(eval_env.unwrapped.layout, BundleLayout)
     random, oracle = (
-        (BundleRandomAgent, BundleOracleMyopicAgent) if bundles else (RandomAgent, OracleMyopicAgent)
+        (BundleRandomAgent, BundleOracleMyopicAgent)
+        if bundles
+        else (RandomAgent, OracleMyopicAgent)
     )
     levels = {}
     for name, agent in (
@@ -142,7 +149,7 @@ def train(config: TrainConfig) -> BaseAlgorithm:
         venv = make_sb3_vec_env(
             config.env_id, n_envs=n_envs, seed=config.seed, population="train", **env_kwargs
         )
-    except TypeError as error:  # an unknown keyword in --env-kwargs
+    except (TypeError, ValueError) as error:  # an unknown or bad keyword in --env-kwargs
         raise UserError(f"bad --env-kwargs for {config.env_id}: {error}") from None
     venv = scale_rewards(venv, config.reward_scale)
     eval_env = gym.make_vec(

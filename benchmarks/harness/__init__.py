@@ -14,5 +14,15 @@ from cartgym.harness.config import BenchConfig, ConfigError, Run, SweepEnv
 from cartgym.harness.executors import sweep
 from cartgym.harness.presets import PRESETS
 from cartgym.harness.report import write_report
+from cartgym.harness.runner import training_logs
 
-__all__ = ["PRESETS", "BenchConfig", "ConfigError", "Run", "SweepEnv", "sweep", "write_report"]
+__all__ = [
+    "PRESETS",
+    "BenchConfig",
+    "ConfigError",
+    "Run",
+    "SweepEnv",
+    "sweep",
+    "training_logs",
+    "write_report",
+]

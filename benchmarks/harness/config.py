@@ -19,10 +19,9 @@ import gymnasium as gym
 from cartgym.agents.registry import AGENTS, ENV_KINDS
 
 
-
-
 class ConfigError(ValueError):
     """A malformed sweep configuration; the message names the key."""
+
 
 @dataclass(frozen=True)
 class SweepEnv:
@@ -40,13 +39,15 @@ class SweepEnv:
         text = json.dumps(self.kwargs, sort_keys=True)
         return f"{self.id}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
+
 @dataclass(frozen=True)
 class BenchConfig:
     """A sweep: every agent on every environment with every seed.
 
     agents: the agents of every environment that names none of its own (``envs[i].agents``).
-    Every agent must be able to act on its environments (see ``AgentSpec.acts_on`` in :mod:`cartgym.agents.registry`: item agents
-    recommend items, bundle agents offer bundles, DQN and QR-DQN need ``Discrete`` actions).
+    Every agent must be able to act on its environments (``AgentSpec.acts_on`` in
+    :mod:`cartgym.agents.registry`: item agents recommend items, bundle agents offer
+    bundles, DQN and QR-DQN need ``Discrete`` actions).
     budget: environment steps each learning agent trains for (the same for all).
     eval_sessions: evaluation sessions per run, on held-out (``population="eval"``) shoppers.
     eval_lanes: sessions run side by side in the evaluation vector env.
@@ -177,6 +178,7 @@ class BenchConfig:
                 for agent in self.agents_of(env):
                     yield Run(agent, env, seed)
 
+
 @dataclass(frozen=True)
 class Run:
     agent: str
@@ -186,6 +188,7 @@ class Run:
     @property
     def key(self) -> str:
         return f"{self.agent}__{self.env.label}__seed{self.seed}"
+
 
 def env_kind(env: SweepEnv) -> str:
     """``"items"``, ``"slates"`` or ``"bundles"``: what ``env``'s actions are (from its

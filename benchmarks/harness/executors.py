@@ -14,14 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-
-
 from cartgym.harness.config import BenchConfig, ConfigError, Run
 from cartgym.harness.runner import _one_thread, run_one
 from cartgym.harness.storage import RowStore
 
-
 EXECUTORS = ("local", "ray")
+
 
 # --------------------------------------------------------------------------- executors
 def sweep(
@@ -74,10 +72,12 @@ def sweep(
         raise RuntimeError(f"{len(failures)} run(s) failed: " + "; ".join(failures))
     return table
 
+
 def _describe(error: BaseException | None) -> str | None:
     if error is None:
         return None
     return "".join(traceback.format_exception_only(type(error), error)).strip()
+
 
 def _ray_sweep(todo, config, address, workers, finished) -> None:
     try:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cartgym.agents.registry import BUNDLE_AGENTS, agents_for
-
+from cartgym.agents.registry import BUNDLE_AGENTS, RL_ALGORITHMS, agents_for
 
 # --------------------------------------------------------------------------- presets
 PRESETS: dict[str, dict[str, Any]] = {
@@ -80,6 +79,25 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
 }
 
+# Every baseline (references, bandits, collaborative filtering) on items and slates, the
+# question of docs/agents/index.md: which non-RL recommender to beat.
+PRESETS["baselines"] = {
+    "name": "baselines",
+    "agents": agents_for("items", exclude=(*RL_ALGORITHMS, "no_recommendation")),
+    "envs": [
+        {"id": "CartRec-v0"},
+        {
+            "id": "CartRecSlate-v0",
+            "agents": agents_for("slates", exclude=(*RL_ALGORITHMS, "no_recommendation")),
+        },
+    ],
+    "seeds": [0, 1, 2, 3, 4],
+    "budget": 100_000,
+    "eval_sessions": 1000,
+    "eval_lanes": 100,
+    "curve_points": 0,
+    "curve_sessions": 100,
+}
 # The same sweep with 5 seeds, 3x the training budget and 500 sessions per run (about half
 # an hour on two CPU cores with --workers 2).
 PRESETS["combinations_large"] = {

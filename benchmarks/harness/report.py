@@ -22,10 +22,9 @@ from scipy import stats
 
 from cartgym import __version__
 from cartgym.agents.registry import RL_ALGORITHMS
-from cartgym.stats import mean_ci
-
 from cartgym.harness.config import BenchConfig
 from cartgym.harness.runner import METRICS
+from cartgym.stats import mean_ci
 
 REFERENCES = ("random", "oracle_myopic")
 # (floor, ceiling) of the normalised score: item and slate envs, then bundle envs

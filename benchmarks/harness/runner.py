@@ -22,13 +22,10 @@ from cartgym import __version__
 from cartgym.agents.logs import LogAgent
 from cartgym.agents.protocol import OnlineAgent
 from cartgym.agents.registry import AGENTS
-from cartgym.world import DEFAULT_WORLD, resolve_world
 from cartgym.evaluation import evaluate
-from cartgym.sim.population import is_eval_user
-
-
 from cartgym.harness.config import BenchConfig, ConfigError, Run, SweepEnv
-
+from cartgym.sim.population import is_eval_user
+from cartgym.world import DEFAULT_WORLD, resolve_world
 
 METRICS = (
     "revenue_per_session",
@@ -40,6 +37,7 @@ METRICS = (
     "items_per_recommendation",
     "discount_cost",
 )
+
 
 def training_logs(env_config: SweepEnv):
     """Logged baskets of the training users of the environment's world (never eval users)."""
@@ -61,12 +59,14 @@ def training_logs(env_config: SweepEnv):
     users = table["user_id"].astype(str).to_numpy()
     return table[~is_eval_user(users)].reset_index(drop=True)
 
+
 # --------------------------------------------------------------------------- one run
 def make_env(env: SweepEnv, population: str, lanes: int | None = None, **extra):
     kwargs = {**env.kwargs, "population": population, **extra}
     if lanes is None:
         return gym.make(env.id, **kwargs)
     return gym.make_vec(env.id, num_envs=lanes, vectorization_mode="vector_entry_point", **kwargs)
+
 
 def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
     """Train and evaluate one agent on one environment with one seed; returns the row."""
@@ -93,7 +93,7 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         train_env = eval_env if kind == "oracle" else make_env(run.env, "train", lanes=8)
         agent = maker(train_env, seed=run.seed, **settings)
         if kind == "logs" or isinstance(agent, LogAgent):
-            agent.fit(training_logs(run.env))  # type: ignore[attr-defined]
+            agent.fit(training_logs(run.env))
 
         act = agent
 
@@ -137,12 +137,14 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         "cartgym_version": __version__,
     }
 
+
 def _one_thread() -> None:
     """Workers share the cores: one torch thread each (many threads each thrash 2 cores)."""
     if "torch" in sys.modules or importable("torch"):
         import torch
 
         torch.set_num_threads(1)
+
 
 def importable(name: str) -> bool:
     from importlib.util import find_spec

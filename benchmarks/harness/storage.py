@@ -12,8 +12,6 @@ from typing import Any
 
 import pandas as pd
 
-
-
 from cartgym.harness.config import BenchConfig, ConfigError
 
 
@@ -58,10 +56,12 @@ class RowStore:
         _atomic_write_parquet(self.out / "results.parquet", table)
         return table
 
+
 def _atomic_write_parquet(path: Path, table: pd.DataFrame) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     table.to_parquet(tmp, index=False)
     os.replace(tmp, path)
+
 
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")

@@ -15,9 +15,9 @@ import pandas as pd
 
 from cartgym.calibrate.choice_fit import ChoiceSequence, cart_prefix_sums
 from cartgym.calibrate.fit import BasketLog
-from cartgym.world import ChoiceCoefficients, ShopperWorld
 from cartgym.data import Transactions
 from cartgym.sim.choice import ChoiceModel
+from cartgym.world import ChoiceCoefficients, ShopperWorld
 
 
 def heldout_log_likelihood(

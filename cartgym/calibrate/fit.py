@@ -21,8 +21,8 @@ from cartgym.calibrate.choice_fit import (
 )
 from cartgym.calibrate.complementarity import CoPurchases
 from cartgym.calibrate.factorization import implicit_als, leave_basket_out_tastes
-from cartgym.world import ChoiceCoefficients, ShopperWorld
 from cartgym.data import Transactions, validate
+from cartgym.world import ChoiceCoefficients, ShopperWorld
 
 # Restricted choice models fitted beside the full one, for held-out comparisons.
 MODEL_VARIANTS: dict[str, tuple[str, ...]] = {

@@ -179,7 +179,8 @@ def fit_positions(
             prof = _profile_ci(c1, n1, c, n, beta, z)
             table = np.array([[c, n - c], [c1, n1 - c1]], dtype=int)
             odds = stats.contingency.odds_ratio(table, kind="conditional")
-            exact = tuple(float(np.log(v)) for v in odds.confidence_interval(level))
+            low, high = odds.confidence_interval(level)
+            exact = (float(np.log(low)), float(np.log(high)))
         ci, ctr_ci = (beta - z * se, beta + z * se), wilson_interval(ctr * ess, ess, level)
         slots.append(SlotEffect(k, int(n), int(c), ess, ctr, ctr_ci, beta, se, ci, prof, exact))
     kind = "Logit" if weights is None else "weighted binomial GLM"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -45,7 +46,8 @@ def run_demo(
         env = gym.make_vec(
             env_id, num_envs=lanes, vectorization_mode="vector_entry_point", **env_kwargs
         )
-        policy = demo_policies(env.unwrapped.world, seed)[name]
+        core: Any = env.unwrapped
+        policy = demo_policies(core.world, seed)[name]
         started = time.perf_counter()
         metrics = evaluate(policy, env, sessions, seed).metrics()
         row = {"policy": name}

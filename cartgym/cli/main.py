@@ -21,7 +21,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cartgym.cli.parsing import OneLineParser, UserError, add_column_flags, load_mapped, positive_int
+from cartgym.cli.parsing import (
+    OneLineParser,
+    UserError,
+    add_column_flags,
+    load_mapped,
+    positive_int,
+)
 
 BUNDLED_SOURCES = ("online_retail",)
 # Commands with parsers of their own (each has its own --help); all but validate need the

@@ -10,11 +10,13 @@ from typing import Any
 class UserError(ValueError):
     """An error caused by the command's input, reported in one line (exit status 2)."""
 
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr (exit status 2), no usage dump."""
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
 
 def add_column_flags(parser: argparse.ArgumentParser) -> None:
     """The ``--user-col`` ... ``--category-col`` flags that map a file's columns."""
@@ -22,6 +24,7 @@ def add_column_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{column}-col", help=f"column holding the {column} id")
     for column in ("timestamp", "quantity", "price", "category"):
         parser.add_argument(f"--{column}-col", help=f"optional column holding the {column}")
+
 
 def load_mapped(source: str, args: argparse.Namespace, strict: bool = False):
     """Transactions from ``source`` with the column flags of ``args`` (see add_column_flags)."""
@@ -41,6 +44,7 @@ def load_mapped(source: str, args: argparse.Namespace, strict: bool = False):
         category_col=args.category_col,
         strict=strict,
     )
+
 
 def positive_int(text: str) -> int:
     """An argparse type: a positive integer (``1_000`` allowed)."""
@@ -63,6 +67,7 @@ def non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
     return value
 
+
 def json_object(text: str) -> dict[str, Any]:
     """An argparse type: a JSON object."""
     try:
@@ -72,6 +77,7 @@ def json_object(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError("expected a JSON object like '{\"n_items\": 100}'")
     return value
+
 
 def reward_scale(text: str) -> float | str | None:
     """An argparse type: ``auto``, ``none`` or a positive number."""

@@ -1,6 +1,6 @@
 """``cartgym report``: tables and plots of a sweep's results, generated.
 
-    cartgym report runs/quick/results.parquet --out docs/results/quick
+cartgym report runs/quick/results.parquet --out docs/results/quick
 """
 
 from __future__ import annotations

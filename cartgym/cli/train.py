@@ -109,10 +109,12 @@ def build_parser(prog: str = "cartgym train") -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     return parser
 
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """The TrainConfig of parsed CLI arguments."""
     names = TrainConfig.__dataclass_fields__
     return TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``cartgym train``; returns the exit status (2 for a user error)."""

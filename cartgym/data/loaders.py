@@ -26,9 +26,13 @@ def load_transactions(
     Args:
         source: path to a ``.csv``, ``.csv.gz``, ``.parquet`` or ``.pq`` file, or a
             pandas DataFrame.
-        user_col, basket_col, item_col: the source's columns for the required ids.
-        timestamp_col, quantity_col, price_col, category_col: optional columns.
-            ``price`` is a unit price. Without ``quantity_col`` each line counts as 1.
+        user_col: the source's column of user ids (required).
+        basket_col: the source's column of basket ids (required).
+        item_col: the source's column of item ids (required).
+        timestamp_col: optional column of timestamps.
+        quantity_col: optional column of quantities (without it each line counts as 1).
+        price_col: optional column of unit prices.
+        category_col: optional column of item categories.
         strict: raise DataError at the first row that would be dropped, instead of
             dropping and counting it.
         name: source name used in messages and the report (default: file name).

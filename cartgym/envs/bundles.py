@@ -19,10 +19,11 @@ import numpy as np
 from gymnasium import spaces
 
 from cartgym.envs.config import CartEnvConfig
-from cartgym.envs.observation import CANDIDATE_FEATURES, BundleLayout
+from cartgym.envs.observation import BundleLayout
 from cartgym.envs.sessions import CartSessions
 from cartgym.sim.simulator import StepOutcome
 from cartgym.world import ShopperWorld
+
 
 @dataclass(frozen=True)
 class BundleCatalogue:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from cartgym.sim.backend import BACKENDS, DEVICES
-from cartgym.sim.simulator import SimConfig
+from cartgym.sim.config import SimConfig
 from cartgym.world import DEFAULT_WORLD, ShopperWorld
 
 MAX_EPISODE_STEPS = 100  # the registered ids' TimeLimit
@@ -97,4 +97,6 @@ class CartEnvConfig:
 
 
 def _is_int(value: Any, low: int) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= low
+    return bool(
+        not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= low
+    )

@@ -112,7 +112,7 @@ class ObservationEncoder:
         >>> world = resolve_world("online_retail", n_items=50)
         >>> encoder = ObservationEncoder(world)
         >>> obs = encoder.encode(carts=[[3, 7]], cart_values=[12.5])
-        >>> obs.shape, obs[0, 3], obs[0, encoder.layout.scalar("known_shopper")]
+        >>> obs.shape, float(obs[0, 3]), float(obs[0, encoder.layout.scalar("known_shopper")])
         ((1, 106), 1.0, 0.0)
 
     ``history`` is the shoppers' rows of ``world.history`` (log1p basket counts), zeros
@@ -141,8 +141,8 @@ class ObservationEncoder:
         """(B, size) float32 observations of B carts (each a list of item indices)."""
         b, m = len(carts), self.layout.n_items
         obs = np.zeros((b, self.layout.size), dtype=np.float32)
-        for row, items in enumerate(carts):
-            items = np.asarray(items, dtype=np.int64)
+        for row, cart in enumerate(carts):
+            items = np.asarray(cart, dtype=np.int64)
             if items.size and (items.min() < 0 or items.max() >= m):
                 raise ValueError(f"carts[{row}]: item indices must be in [0, {m})")
             obs[row, items] = 1.0
@@ -152,7 +152,8 @@ class ObservationEncoder:
             if history.shape != (b, m):
                 raise ValueError(f"history must have shape ({b}, {m}), got {history.shape}")
             obs[:, self.layout.history] = history * self.history_scale
-        known = (history > 0).any(axis=1) if known is None and history is not None else known
+        if known is None and history is not None:
+            known = [bool(v) for v in (history > 0).any(axis=1)]
 
         def column(values, default):
             return np.full(b, default, float) if values is None else np.asarray(values, float)

@@ -9,7 +9,8 @@ from gymnasium import spaces
 
 from cartgym.envs.config import CartEnvConfig
 from cartgym.envs.observation import Observer
-from cartgym.sim.simulator import CartSimulator, SimConfig, StepOutcome
+from cartgym.sim.config import SimConfig
+from cartgym.sim.simulator import CartSimulator, StepOutcome
 from cartgym.world import resolve_world
 
 
@@ -106,4 +107,3 @@ class CartSessions:
                 discount_cost=outcome.discount_cost,
             )
         return info
-

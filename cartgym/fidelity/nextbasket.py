@@ -26,9 +26,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from cartgym.calibrate.fit import BasketLog
-from cartgym.world import ShopperWorld
-from cartgym.metrics import mean_ci
 from cartgym.sim.choice import ChoiceModel
+from cartgym.stats import mean_ci
+from cartgym.world import ShopperWorld
 
 Ranker = Callable[["NextBasketTask", int], np.ndarray]
 BASELINES = ("G-TopFreq", "P-TopFreq", "GP-TopFreq")

@@ -24,9 +24,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
-from cartgym.world import ShopperWorld
+from cartgym.sim.config import SimConfig
 from cartgym.sim.population import Arrivals, Population
-from cartgym.sim.simulator import CartSimulator, SimConfig
+from cartgym.sim.simulator import CartSimulator
+from cartgym.world import ShopperWorld
 
 BATCH_SIZE = 1024
 CONTROL = SimConfig(show_recommendations=False)

@@ -16,7 +16,6 @@ import pandas as pd
 import scipy.sparse as sp
 
 from cartgym.calibrate.fit import BasketLog, FitConfig, fit
-from cartgym.world import ShopperWorld
 from cartgym.data import Transactions, temporal_split, user_split
 from cartgym.data.split import Holdout
 from cartgym.fidelity import measures
@@ -38,6 +37,7 @@ from cartgym.fidelity.report import (
     to_markdown,
 )
 from cartgym.fidelity.rollout import population_rollout, replay_rollout
+from cartgym.world import ShopperWorld
 
 SPLITS = ("temporal", "user")
 
@@ -61,7 +61,8 @@ def validate(
         config: seed, replicas, pairs, cut-offs, subsample, plots (:class:`FidelityConfig`).
         training: the logs the world was fitted on, if at hand: adds the "training logs"
             reference (training baskets scored in place of simulated ones).
-        title, command: the report's heading and the command line that regenerates it.
+        title: the report's heading.
+        command: the command line that regenerates the report.
 
     Raises:
         ValueError: the held-out set is empty, or no held-out basket holds enough catalogue

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cartgym.world import ShopperWorld
 from cartgym.sim.backend import NumpyOps, Ops
+from cartgym.world import ShopperWorld
 
 
 class ChoiceModel:

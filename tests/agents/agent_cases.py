@@ -23,6 +23,7 @@ AGENT_NAMES = (
 
 def new_agent(name: str, env, seed: int):
     from cartgym import agents
+    from cartgym.agents.cf.neural import NeuralCFAgent
 
     factories = {
         "random": lambda: agents.RandomAgent(env, seed=seed),
@@ -36,6 +37,6 @@ def new_agent(name: str, env, seed: int):
         "popularity": lambda: agents.PopularityAgent(env, seed=seed),
         "cooccurrence": lambda: agents.CoOccurrenceAgent(env, seed=seed),
         "als": lambda: agents.MatrixFactorizationAgent(env, factors=8, backend="numpy", seed=seed),
-        "neural": lambda: agents.NeuralCFAgent(env, hidden=32, epochs=10, batch_size=32, seed=seed),
+        "neural": lambda: NeuralCFAgent(env, hidden=32, epochs=10, batch_size=32, seed=seed),
     }
     return factories[name]()

@@ -13,8 +13,8 @@ import torch
 from agent_cases import BEST, N_ITEMS, new_agent
 
 import cartgym  # noqa: F401
-from cartgym.calibrate.world import ChoiceCoefficients, ShopperWorld
-from cartgym.metrics import run_sessions
+from cartgym.evaluation import evaluate
+from cartgym.world import ChoiceCoefficients, ShopperWorld
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -88,8 +88,7 @@ def _make_env(world: ShopperWorld, slate: bool = False, n: int | None = None, **
 
 
 def _mean_revenue(agent, env, sessions: int = 150, seed: int = 1) -> float:
-    policy = lambda obs, env: agent.predict(obs, deterministic=True)[0]  # noqa: E731
-    return float(run_sessions(env, policy, sessions, seed)["revenue"].mean())
+    return float(evaluate(agent, env, sessions, seed).sessions["revenue"].mean())
 
 
 @pytest.fixture(scope="session")

@@ -23,8 +23,9 @@ from cartgym.agents import (
     LinUCB,
     NotFittedError,
 )
-from cartgym.agents.bench import EnvConfig, evaluate, training_logs
-from cartgym.agents.bundle_agents import CandidateBlock
+from cartgym.agents.bundles import CandidateBlock
+from cartgym.evaluation import evaluate
+from cartgym.harness import SweepEnv, training_logs
 
 N_ITEMS = 60
 
@@ -41,7 +42,7 @@ def _bundle_env(n: int | None = None, population: str = "all", **kwargs):
 @pytest.fixture(scope="module")
 def logs():
     """The training users' logged baskets of the bundled world (never eval users)."""
-    return training_logs(EnvConfig("CartRecBundle-v0"))
+    return training_logs(SweepEnv("CartRecBundle-v0"))
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +61,7 @@ def fitted(logs):
 
 
 def _revenue(agent, env, seed: int, sessions: int = 300) -> float:
-    def act(obs, _env):
-        return agent.predict(obs, deterministic=True)[0]
-
-    return evaluate(act, env, sessions, seed)["revenue_per_session"]
+    return evaluate(agent, env, sessions, seed).summary()["revenue_per_session"]
 
 
 def test_candidate_block_decodes_the_offers():
@@ -243,9 +241,7 @@ def test_sb3_policies_never_offer_a_masked_bundle(algorithm, tmp_path):
     pytest.importorskip("stable_baselines3")
     import torch
 
-    from cartgym.agents.masking import MaskSource
-    from cartgym.agents.sb3 import load_agent, make_model, save_agent
-    from cartgym.agents.vec_env import make_sb3_vec_env
+    from cartgym.agents.sb3 import MaskSource, load_agent, make_model, make_sb3_vec_env, save_agent
 
     torch.set_num_threads(1)
     venv = make_sb3_vec_env("CartRecBundle-v0", n_envs=4, seed=0, n_items=N_ITEMS)
@@ -280,9 +276,7 @@ def test_sb3_policies_never_offer_a_masked_bundle(algorithm, tmp_path):
 
 def test_embedding_features_are_refused_on_bundles_and_mask_sources_are_checked():
     pytest.importorskip("stable_baselines3")
-    from cartgym.agents.masking import MaskedActorCriticPolicy, MaskSource
-    from cartgym.agents.sb3 import make_model
-    from cartgym.agents.vec_env import make_sb3_vec_env
+    from cartgym.agents.sb3 import MaskedActorCriticPolicy, MaskSource, make_model, make_sb3_vec_env
 
     venv = make_sb3_vec_env("CartRecBundle-v0", n_envs=2, seed=0, n_items=N_ITEMS)
     with pytest.raises(ValueError, match="features='mlp'"):

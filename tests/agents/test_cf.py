@@ -10,11 +10,11 @@ from agent_cases import BEST, N_ITEMS, new_agent
 from cartgym.agents import (
     CoOccurrenceAgent,
     MatrixFactorizationAgent,
-    NeuralCFAgent,
     NotFittedError,
     PopularityAgent,
     RandomAgent,
 )
+from cartgym.agents.cf.neural import NeuralCFAgent
 from cartgym.agents.logs import map_to_catalogue
 from cartgym.data import Transactions, load_transactions
 

@@ -11,9 +11,7 @@ import pytest
 from scipy.stats import chisquare
 
 import cartgym  # noqa: F401
-from cartgym.agents.base import Agent
 from cartgym.agents.offline import (
-    INSTALL_HINT,
     EpsilonGreedyPolicy,
     Logs,
     SoftmaxPolicy,
@@ -24,6 +22,8 @@ from cartgym.agents.offline import (
     on_policy_value,
     record_dataset,
 )
+from cartgym.agents.offline.datasets import INSTALL_HINT
+from cartgym.agents.protocol import Agent
 
 ENV_ID = "CartRec-v0"
 WORLD = {"n_items": 20, "reward": "click"}  # clicks: values not dominated by a few prices
@@ -260,8 +260,7 @@ def test_sb3_policies_give_the_models_distributions(small_logs):
     th = pytest.importorskip("torch")
     pytest.importorskip("sb3_contrib")
     from cartgym.agents.offline import SB3Policy
-    from cartgym.agents.sb3 import make_model
-    from cartgym.agents.vec_env import make_sb3_vec_env
+    from cartgym.agents.sb3 import make_model, make_sb3_vec_env
 
     obs = small_logs.observations[:50]
     in_cart = obs[:, :M] > 0.5

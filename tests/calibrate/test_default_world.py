@@ -4,7 +4,7 @@ import hashlib
 
 from cartgym.calibrate import FitConfig, fit
 from cartgym.data import load_online_retail, online_retail_item_names
-from cartgym.envs.worlds import bundled_world_path
+from cartgym.world import bundled_world_path
 
 
 def test_default_world_regenerates_bit_for_bit(tmp_path):
@@ -14,4 +14,4 @@ def test_default_world_regenerates_bit_for_bit(tmp_path):
     assert (
         hashlib.sha256(path.read_bytes()).hexdigest()
         == hashlib.sha256(bundled.read_bytes()).hexdigest()
-    ), "run `make world` and commit cartgym/worlds/online_retail.npz"
+    ), "run `make world` and commit cartgym/world/data/online_retail.npz"

@@ -6,7 +6,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from cartgym.calibrate.world import SCHEMA_VERSION, ShopperWorld, WorldFileError
+from cartgym.world import SCHEMA_VERSION, ShopperWorld, WorldFileError
 
 
 def _rewrite(src, dst, edit):

@@ -7,7 +7,7 @@ from scipy import stats
 
 import cartgym  # noqa: F401
 from cartgym.envs import CartVectorEnv
-from cartgym.metrics import run_sessions
+from cartgym.evaluation import evaluate
 
 
 def make_vec(env_id="CartRec-v0", n=1, **kwargs):
@@ -79,10 +79,11 @@ def test_many_sessions_match_the_single_env_statistics(small_world):
     sizes_v, checkout_v = _vector_sessions(vector, 2000, seed=3)
     single = gym.make("CartRec-v0", world=small_world)
 
-    def policy(obs, env):
-        return int(env.unwrapped.np_random.choice(np.flatnonzero(env.unwrapped.action_masks())))
+    def policy(obs):
+        core = single.unwrapped
+        return np.array([core.np_random.choice(np.flatnonzero(core.action_masks()))])
 
-    sessions = run_sessions(single, policy, 2000, seed=4)
+    sessions = evaluate(policy, single, 2000, seed=4).sessions
     assert stats.ks_2samp(sizes_v, sessions["basket_size"]).pvalue > 1e-3
     table = [
         [checkout_v.sum(), len(checkout_v) - checkout_v.sum()],

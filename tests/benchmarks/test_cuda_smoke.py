@@ -1,10 +1,14 @@
 """CUDA smoke test (train, save, load, predict on the GPU); skipped without a GPU."""
 
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
 pytest.importorskip("stable_baselines3")
-from cartgym.agents.sb3 import cuda_smoke_test
+sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+from cuda_smoke import cuda_smoke_test
 
 torch.set_num_threads(1)
 

@@ -6,11 +6,10 @@ import pytest
 import torch
 
 pytest.importorskip("stable_baselines3")
-from cartgym.agents.extractors import EmbeddingExtractor, ItemHead, item_head_for
 from cartgym.agents.features import ItemFeatures
-from cartgym.agents.masking import distinct_greedy, random_allowed
-from cartgym.agents.sb3 import make_model
-from cartgym.agents.vec_env import make_sb3_vec_env
+from cartgym.agents.sb3 import make_model, make_sb3_vec_env
+from cartgym.agents.sb3.extractors import EmbeddingExtractor, ItemHead, item_head_for
+from cartgym.agents.sb3.masking import distinct_greedy, random_allowed
 
 torch.set_num_threads(1)
 

@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("stable_baselines3")
 
-from cartgym.agents.train import main
+from cartgym.cli.train import main
 
 
 def test_train_runs_on_the_bundle_env(tmp_path):
@@ -24,7 +24,7 @@ def test_train_runs_on_the_bundle_env(tmp_path):
             "--eval-freq",
             "100000",
             "--eval-episodes",
-            "5",
+            "40",
             "-o",
             str(out),
             "--no-progress",

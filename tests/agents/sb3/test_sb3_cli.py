@@ -7,7 +7,7 @@ import pytest
 import torch
 
 pytest.importorskip("stable_baselines3")
-from cartgym.agents.train import build_parser, main
+from cartgym.cli.train import build_parser, main
 
 torch.set_num_threads(1)
 

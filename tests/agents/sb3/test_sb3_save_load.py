@@ -13,10 +13,10 @@ from cartgym.agents.sb3 import (
     WorldMismatchWarning,
     load_agent,
     make_model,
+    make_sb3_vec_env,
     save_agent,
-    sidecar_path,
 )
-from cartgym.agents.vec_env import make_sb3_vec_env
+from cartgym.agents.sb3.saving import sidecar_path
 
 torch.set_num_threads(1)
 

@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("stable_baselines3")
 import torch
 
-from cartgym.agents.vec_env import CartSB3VecEnv, make_sb3_vec_env
+from cartgym.agents.sb3 import CartSB3VecEnv, make_sb3_vec_env
 
 torch.set_num_threads(1)
 

@@ -7,9 +7,8 @@ import torch
 
 pytest.importorskip("stable_baselines3")
 from cartgym.agents import RandomAgent
-from cartgym.agents.sb3 import make_model
-from cartgym.agents.vec_env import make_sb3_vec_env
-from cartgym.metrics import run_sessions
+from cartgym.agents.sb3 import make_model, make_sb3_vec_env
+from cartgym.evaluation import evaluate
 
 torch.set_num_threads(1)
 
@@ -30,30 +29,27 @@ def _train(algorithm: str, seed: int = 0, steps: int = STEPS, features: str = "m
     return model.learn(steps)
 
 
-def _mean_reward(predict, sessions: int = SESSIONS) -> float:
+def _mean_reward(policy, sessions: int = SESSIONS) -> float:
     env = gym.make("CartRec-v0", population="eval", **WORLD)
-    return float(
-        run_sessions(env, lambda obs, env: predict(obs), sessions, seed=1)["revenue"].mean()
-    )
+    return float(evaluate(policy, env, sessions, seed=1).sessions["revenue"].mean())
 
 
 @pytest.fixture(scope="module")
 def random_level() -> float:
-    agent = RandomAgent(gym.make("CartRec-v0", **WORLD), seed=0)
-    return _mean_reward(lambda obs: agent.predict(obs)[0])
+    return _mean_reward(RandomAgent(gym.make("CartRec-v0", **WORLD), seed=0))
 
 
 @pytest.mark.parametrize("algorithm", ["dqn", "qrdqn", "ppo", "a2c", "maskable_ppo"])
 def test_beats_random_on_a_small_world(algorithm, random_level):
     model = _train(algorithm)
-    learned = _mean_reward(lambda obs: model.predict(obs, deterministic=True)[0])
+    learned = _mean_reward(model)
     assert learned > random_level + MARGIN, (learned, random_level)
 
 
 @pytest.mark.parametrize("features", ["embeddings_dot", "embeddings_dot_features"])
 def test_embedding_features_learn_too(random_level, features):
     model = _train("ppo", features=features)
-    learned = _mean_reward(lambda obs: model.predict(obs, deterministic=True)[0])
+    learned = _mean_reward(model)
     assert learned > random_level + MARGIN, (learned, random_level)
 
 
@@ -78,8 +74,6 @@ def test_ppo_learns_on_the_full_catalogue():
     model = make_model("ppo", venv, seed=0, device="cpu").learn(30_000)
     env = gym.make("CartRec-v0", population="eval")
     agent = RandomAgent(env, seed=0)
-    random = run_sessions(env, lambda obs, env: agent.predict(obs)[0], 300, seed=1)
-    learned = run_sessions(
-        env, lambda obs, env: model.predict(obs, deterministic=True)[0], 300, seed=1
-    )
+    random = evaluate(agent, env, 300, seed=1).sessions
+    learned = evaluate(model, env, 300, seed=1).sessions
     assert learned["revenue"].mean() > random["revenue"].mean() + 5.0

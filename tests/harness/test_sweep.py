@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cartgym.agents.bench import BenchConfig, ConfigError, RowStore, sweep
-from cartgym.agents.report import normalised_scores, write_report
+from cartgym.harness import BenchConfig, ConfigError, sweep
+from cartgym.harness.report import normalised_scores, write_report
+from cartgym.harness.storage import RowStore
 
 TINY = {
     "name": "tiny",
@@ -223,7 +224,7 @@ def test_agents_that_cannot_act_on_an_env_are_refused_by_key(change, key):
 
 
 def test_presets_only_pair_agents_with_envs_they_can_act_on():
-    from cartgym.agents.bench import PRESETS
+    from cartgym.harness import PRESETS
 
     for preset in PRESETS.values():
         BenchConfig.from_dict(preset)  # raises ConfigError otherwise

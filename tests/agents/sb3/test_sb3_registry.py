@@ -8,18 +8,18 @@ import torch
 pytest.importorskip("stable_baselines3")
 from stable_baselines3 import PPO
 
-from cartgym.agents import sb3
-from cartgym.agents.masking import MaskedActorCriticPolicy
+from cartgym.agents.sb3 import algorithms
 from cartgym.agents.sb3 import (
     REGISTRY,
     Algorithm,
+    MaskedActorCriticPolicy,
     algorithm_names,
     get_algorithm,
     make_model,
+    make_sb3_vec_env,
     policy_kwargs,
     register_algorithm,
 )
-from cartgym.agents.vec_env import make_sb3_vec_env
 
 torch.set_num_threads(1)
 
@@ -73,7 +73,9 @@ def test_module_path_and_entry_points(monkeypatch):
         get_algorithm(f"{__name__}:REGISTRY")
     point = SimpleNamespace(name="tiny", load=lambda: Algorithm(small_ppo, n_envs=2))
     monkeypatch.setattr(
-        sb3, "entry_points", lambda group: [point] if group == sb3.ENTRY_POINT_GROUP else []
+        algorithms,
+        "entry_points",
+        lambda group: [point] if group == algorithms.ENTRY_POINT_GROUP else [],
     )
     assert "tiny" in algorithm_names()
     assert get_algorithm("tiny").n_envs == 2
