@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shlex
 import sys
 import time
@@ -81,7 +82,7 @@ def _table(result: PromotionEffect) -> list[str]:
     lines.append("|---|---|---|---|---|---|")
     for name in FEATURES:
         low, high = result.ci(name)
-        ratio = "" if name == "log_price" else f"{2.718281828459045 ** result.coef[name]:.2f}"
+        ratio = "" if name == "log_price" else f"{math.exp(result.coef[name]):.2f}"
         lines.append(
             f"| {LABELS[name]} | {result.coef[name]:.3f} | {result.se[name]:.3f} | "
             f"{result.se_model[name]:.3f} | [{low:.3f}, {high:.3f}] | {ratio} |"
@@ -128,7 +129,10 @@ location codes per product and store). Code: `cartgym.calibrate.promotions`.
   two). By the independence of irrelevant alternatives, the logit over any such subset is
   the full logit conditioned on the choice falling in it, so restricting the catalogue (to
   top products, and to products seen on sale) keeps the conditional logit consistent, as
-  for uniformly sampled alternatives (McFadden 1978).
+  for uniformly sampled alternatives (McFadden 1978). A basket holding two top products
+  of a category gives two events, each with the other product among its alternatives
+  (the events of a household are clustered); a check leaves the basket's other products
+  out of each event's set instead, as in the simulator's cart.
 - **Features.** `display` = 1 when the product's `display_location` that store-week is
   not "0" (any in-store display); `mailer` = 1 when `mailer_location` is not "0" (any
   place in the weekly mailer); product-store-weeks absent from the table are 0, and the
@@ -159,7 +163,7 @@ location codes per product and store). Code: `cartgym.calibrate.promotions`.
 A display raises the log-odds of choosing the product by {main.coef["display"]:.2f}
 (95% CI [{d_low:.2f}, {d_high:.2f}]), a mailer feature by {main.coef["mailer"]:.2f}
 ([{m_low:.2f}, {m_high:.2f}]), at the same price paid; both together (if additive) by
-{both:.2f} (SE {both_se:.2f}), odds x {2.718281828459045**both:.2f}.
+{both:.2f} (SE {both_se:.2f}), odds x {math.exp(both):.2f}.
 """
     if len(fits) > 1:
         text += "\n## Checks\n\n| fit | display | mailer | log price | events |\n"
@@ -174,11 +178,14 @@ A display raises the log-odds of choosing the product by {main.coef["display"]:.
 In the simulator a recommended item's choice weight is multiplied by `exp(salience)`, a
 log-odds bonus of the same kind as these coefficients. A promotion is more than being
 shown: it comes with advertising, better shelf space and usually a price cut, of which
-only the cut in the price paid is controlled for here. Its coefficient is therefore an
-upper bound on what visibility alone adds, for a shopper choosing among the leading
-products of a category in a physical store. Two limits: the choice is within a category
-the household bought anyway (a promotion can also draw a shopper into the category,
-which this does not measure), and the sets are the leading products of large categories.
+only the cut in the price paid is controlled for here, and the retailer picks what and
+when to promote (item effects and the per-store-week sets absorb most of that choice,
+the item x quarter check the seasonal part). Its coefficient is therefore an upper bound
+on what being shown alone adds to an item's log-odds, for a shopper choosing among the
+leading products of a category in a physical store. What it does not bound: a promotion
+can also draw a shopper into a category they were not going to buy, which choices made
+within the category cannot show, and the sets are the leading products of large
+categories, mostly two to five of them.
 """
     return text
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -152,8 +153,9 @@ class ObservationEncoder:
             if history.shape != (b, m):
                 raise ValueError(f"history must have shape ({b}, {m}), got {history.shape}")
             obs[:, self.layout.history] = history * self.history_scale
+        known_rows: Any = known
         if known is None and history is not None:
-            known = [bool(v) for v in (history > 0).any(axis=1)]
+            known_rows = (history > 0).any(axis=1)
 
         def column(values, default):
             return np.full(b, default, float) if values is None else np.asarray(values, float)
@@ -166,7 +168,7 @@ class ObservationEncoder:
             column(last_accepted, 0.0),
             column(accepted, 0.0) / np.maximum(n_steps, 1),
             column(ignored, 0.0),
-            column(known, 0.0),
+            column(known_rows, 0.0),
         )
         return obs
 

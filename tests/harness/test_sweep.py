@@ -264,3 +264,11 @@ def test_combination_metrics_and_report(tmp_path):
     for column in ("items_per_recommendation", "incremental_basket_value", "normalised_score"):
         assert column in bundle_section
     assert "bundle_items_cooccurrence" in bundle_section
+
+
+def test_todays_config_files_still_load():
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "benchmarks" / "configs" / "full_cartrec.json"
+    config = BenchConfig.from_file(path)
+    assert config.name == "full-cartrec" and len(list(config.runs())) == 160
