@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import cartgym  # noqa: F401
 from cartgym.data import DataError, load_transactions, validate
-from cartgym.envs.bundles import CANDIDATE_FEATURES
+from cartgym.envs.observation import CANDIDATE_FEATURES
 
 COLUMNS = ["user", "basket", "item", "qty", "price", "time"]
 MAPPING = {

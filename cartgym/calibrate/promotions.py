@@ -201,11 +201,23 @@ def probabilities(exog: np.ndarray, starts: np.ndarray, params: np.ndarray) -> n
     return weight / np.repeat(np.add.reduceat(weight, starts), size)
 
 
+def _sum_by(codes: np.ndarray, weight: np.ndarray, exog: np.ndarray) -> np.ndarray:
+    """Row ``c`` = sum of weight * exog over the rows with code ``c`` (no rows x k temporary)."""
+    from scipy.sparse import csr_matrix
+
+    return csr_matrix((weight, (codes, np.arange(len(codes))))) @ exog
+
+
 def information(exog: np.ndarray, starts: np.ndarray, params: np.ndarray) -> np.ndarray:
     """Observed information of the conditional logit: the sum over groups of Var_p(x)."""
     prob = probabilities(exog, starts, params)
-    mean = np.add.reduceat(prob[:, None] * exog, starts)
-    return (exog * prob[:, None]).T @ exog - mean.T @ mean
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(prob)]))
+    mean = _sum_by(group, prob, exog)
+    second = np.zeros((exog.shape[1], exog.shape[1]))
+    for i in range(0, len(prob), 20_000):  # in slices: no second rows x k array
+        part = slice(i, i + 20_000)
+        second += exog[part].T @ (exog[part] * prob[part, None])
+    return second - mean.T @ mean
 
 
 def fit_promotion_effect(
@@ -226,7 +238,7 @@ def fit_promotion_effect(
             finite, or no event is left.
         ImportError: statsmodels is not installed.
     """
-    _require(choice_sets, CHOICE_COLUMNS, "choice_sets")
+    _require(choice_sets, tuple(c for c in CHOICE_COLUMNS if c != "category"), "choice_sets")
     _int_at_least(maxiter, "maxiter", 1)
     rows = choice_sets.sort_values(["event", "product_id"], kind="stable")
     if not rows["chosen"].isin((0, 1)).all():
@@ -248,11 +260,12 @@ def fit_promotion_effect(
     if rows.empty:
         raise ValueError("choice_sets: no event left with two alternatives, once separated")
     kept = _identified_keys(rows)
-    column = rows["key"].map(pd.Series(np.arange(len(kept)), index=kept)).to_numpy()
-    dummies = np.zeros((len(rows), len(kept)))
+    nf = len(FEATURES)
+    column = rows["key"].map(pd.Series(np.arange(nf, nf + len(kept)), index=kept)).to_numpy()
+    exog = np.zeros((len(rows), nf + len(kept)))  # the features, then the item dummies
+    exog[:, :nf] = rows[list(FEATURES)].to_numpy(dtype=float)
     has = ~np.isnan(column)
-    dummies[np.flatnonzero(has), column[has].astype(int)] = 1.0
-    exog = np.column_stack([rows[list(FEATURES)].to_numpy(dtype=float), dummies])
+    exog[np.flatnonzero(has), column[has].astype(int)] = 1.0
     groups, y = rows["event"].to_numpy(), rows["chosen"].to_numpy(dtype=float)
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
 
@@ -268,12 +281,12 @@ def fit_promotion_effect(
         params = np.asarray(model.fit(method="newton", maxiter=maxiter, tol=1e-10).params)
     bread = np.linalg.pinv(information(exog, starts, params))
     # Events of one household share tastes the item effects miss: cluster their scores.
-    scores = (y - probabilities(exog, starts, params))[:, None] * exog
-    per_household = pd.DataFrame(scores).groupby(rows["household_id"].to_numpy()).sum()
+    household = np.unique(rows["household_id"].to_numpy(), return_inverse=True)[1]
+    per_household = _sum_by(household, y - probabilities(exog, starts, params), exog)
     n_clusters = len(per_household)
-    meat = per_household.to_numpy().T @ per_household.to_numpy()
-    cov = (bread @ meat @ bread)[:3, :3] * n_clusters / max(n_clusters - 1, 1)
-    max_abs_score = float(np.abs(scores.sum(axis=0)).max() / len(starts))
+    cov = (bread @ (per_household.T @ per_household) @ bread)[:nf, :nf]
+    cov *= n_clusters / max(n_clusters - 1, 1)
+    max_abs_score = float(np.abs(per_household.sum(axis=0)).max() / len(starts))
     if max_abs_score >= 1e-8:
         warnings.warn(f"no convergence: score {max_abs_score:.2g}", RuntimeWarning, stacklevel=2)
     return PromotionEffect(

@@ -92,9 +92,17 @@ class CartEnv(gym.Env):
       shopper takes the whole bundle or nothing; the reward is its revenue net of
       discount; the observation gains 9 features per action (items, value, discount, lift
       with the cart, lift within, popularity, available: see
-      ``cartgym.envs.bundles.CANDIDATE_FEATURES``, from ``env.unwrapped.sessions
-      .candidate_block``); masks hide bundles that overlap the cart.
+      ``cartgym.envs.observation.CANDIDATE_FEATURES``; ``env.unwrapped.layout`` is then a
+      ``BundleLayout`` whose ``candidates`` slice holds them); masks hide bundles that
+      overlap the cart.
+    * ``discount_sensitivity``: in bundle envs a discount d multiplies the bundle's weight
+      by (1 - d) ** -discount_sensitivity (default 1.0, an assumption).
     * ``render_mode``: ``None`` or ``"ansi"``.
+
+    The arguments but ``render_mode`` are one frozen dataclass,
+    :class:`~cartgym.envs.config.CartEnvConfig` (``env.unwrapped.config``; the dynamics'
+    assumptions are its ``sim`` field, a :class:`~cartgym.sim.config.SimConfig`), shared
+    with the vector env; an unknown or bad argument raises ``ValueError`` naming it.
     * ``backend``: ``"numpy"`` (default) or ``"torch"``; ``device``: ``"auto"`` (CUDA when
       present), ``"cpu"`` or ``"cuda"`` (torch only). The dynamics are the same code.
 

@@ -97,7 +97,7 @@ def test_invalid_bundle_actions():
 
 
 def test_the_available_feature_is_the_action_mask():
-    from cartgym.envs.bundles import CANDIDATE_FEATURES
+    from cartgym.envs.observation import CANDIDATE_FEATURES
 
     env = gym.make("CartRecBundle-v0")
     obs, _ = env.reset(seed=1)
