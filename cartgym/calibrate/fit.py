@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from cartgym.calibrate.choice_fit import (
 )
 from cartgym.calibrate.complementarity import CoPurchases
 from cartgym.calibrate.factorization import implicit_als, leave_basket_out_tastes
+from cartgym.calibrate.stop_fit import StopFitConfig, fit_world_stop
 from cartgym.data import Transactions, validate
 from cartgym.world import ChoiceCoefficients, ShopperWorld
 
@@ -74,9 +75,9 @@ class FitConfig:
                 raise ValueError(f"FitConfig.{name} must be > 0, got {value!r}")
         if self.n_items is not None and self.n_items < 2:
             raise ValueError(f"FitConfig.n_items must be >= 2 or None, got {self.n_items!r}")
-        if self.min_session_size < 2:
+        if self.min_session_size < 1:
             raise ValueError(
-                f"FitConfig.min_session_size must be >= 2, got {self.min_session_size}"
+                f"FitConfig.min_session_size must be >= 1, got {self.min_session_size}"
             )
 
     @classmethod
@@ -137,6 +138,7 @@ def fit(
     transactions: Transactions | pd.DataFrame,
     config: FitConfig | None = None,
     *,
+    stop: StopFitConfig | None = None,
     source: str | None = None,
     item_names: pd.Series | None = None,
 ) -> ShopperWorld:
@@ -144,8 +146,11 @@ def fit(
 
     Estimators: catalogue statistics by counting; tastes and item embeddings by implicit ALS;
     complements and substitutes by shrunk PMI; choice coefficients by maximum likelihood on
-    the within-basket choices (see :mod:`cartgym.calibrate.choice_fit`). ``item_names``
-    maps item ids to display names (default: the ids).
+    the within-basket choices (see :mod:`cartgym.calibrate.choice_fit`). With ``stop`` (a
+    :class:`~cartgym.calibrate.stop_fit.StopFitConfig`), also the stop model of CartRec-v1's
+    shoppers (:mod:`cartgym.calibrate.stop_fit`), making a schema-2 world; without it, a
+    schema-1 world for CartRec-v0. ``item_names`` maps item ids to display names (default:
+    the ids). :func:`fit_v1` fits CartRec-v1's world with the default settings.
     """
     config = config or FitConfig()
     report: dict[str, Any] = {}
@@ -237,7 +242,7 @@ def fit(
         f"dropped_below_{config.min_session_size}_items": int((~seeds).sum()),
     }
     report["config"] = asdict(config)
-    return ShopperWorld(
+    world = ShopperWorld(
         item_ids=item_ids.astype(str),
         item_names=_names(item_ids, item_names),
         prices=prices,
@@ -261,6 +266,32 @@ def fit(
         spend_quantiles=np.quantile(log.values[seeds], np.linspace(0, 1, 101)),
         coefficients=ChoiceCoefficients(**variants["full"]["coefficients"]),
         meta={"source": source or "<DataFrame>", "report": report},
+    )
+    if stop is None:
+        return world
+    model, values, report["stop_model"] = fit_world_stop(
+        world, log, tastes, inputs.purchases, parts.co_purchases, stop, rng
+    )
+    report["stop_config"] = asdict(stop)
+    return replace(world, stop=model, user_basket_values=values)
+
+
+def fit_v1(
+    transactions: Transactions | pd.DataFrame,
+    config: FitConfig | None = None,
+    *,
+    stop: StopFitConfig | None = None,
+    source: str | None = None,
+    item_names: pd.Series | None = None,
+) -> ShopperWorld:
+    """CartRec-v1's world: :func:`fit` with the stop model. By default every logged basket
+    seeds sessions (``min_session_size=1``: a shopper may check out after one add)."""
+    return fit(
+        transactions,
+        config or FitConfig(min_session_size=1),
+        stop=stop or StopFitConfig(),
+        source=source,
+        item_names=item_names,
     )
 
 

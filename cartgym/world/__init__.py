@@ -6,12 +6,8 @@ A world is a contract between the layers: :mod:`cartgym.calibrate` writes it fro
 """
 
 from cartgym.world.bundled import BUNDLED, DEFAULT_WORLD, bundled_world_path, resolve_world
-from cartgym.world.shopper_world import (
-    SCHEMA_VERSION,
-    ChoiceCoefficients,
-    ShopperWorld,
-    WorldFileError,
-)
+from cartgym.world.coefficients import ChoiceCoefficients, StopModel
+from cartgym.world.shopper_world import SCHEMA_VERSION, ShopperWorld, WorldFileError
 
 __all__ = [
     "BUNDLED",
@@ -19,6 +15,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "ChoiceCoefficients",
     "ShopperWorld",
+    "StopModel",
     "WorldFileError",
     "bundled_world_path",
     "resolve_world",

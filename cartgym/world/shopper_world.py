@@ -2,8 +2,9 @@
 
 A world file is a zip of ``.npy`` arrays (``np.savez`` layout) plus one member,
 ``meta.json``, holding the schema version, the choice-model coefficients and the
-fit report. Loading never unpickles anything (``allow_pickle=False``) and checks
-every member's name, dtype and shape before the world is built.
+fit report. Two schemas exist: version 1 (CartRec-v0's
+shoppers, whose basket size is replayed from the logs) and version 2 (CartRec-v1's, who
+check out by a fitted :class:`StopModel`; it adds each user's typical basket value).
 """
 
 from __future__ import annotations
@@ -19,34 +20,15 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-SCHEMA_VERSION = 1
+from cartgym.world.coefficients import ChoiceCoefficients, StopModel
+
+SCHEMA_VERSIONS = (1, 2)  # 1: no stop model (CartRec-v0); 2: with one (CartRec-v1)
+SCHEMA_VERSION = SCHEMA_VERSIONS[-1]
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed member dates keep the file bytes reproducible
 
 
 class WorldFileError(ValueError):
     """A world file that cannot be loaded: wrong schema, missing or tampered members."""
-
-
-@dataclass(frozen=True)
-class ChoiceCoefficients:
-    """Weights of the conditional-logit utility, estimated by maximum likelihood.
-
-    utility(shopper b, item i) = taste * (z_b . v_i) + history * h_bi + popularity * pop_i
-                                 + complement * comp_bi + log_price * log(price_i)
-    """
-
-    taste: float
-    history: float
-    popularity: float
-    complement: float
-    log_price: float
-
-    def as_array(self) -> np.ndarray:
-        return np.array([getattr(self, f.name) for f in fields(self)])
-
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +46,8 @@ class ShopperWorld:
                 the number of catalogue items; a simulated session replays a logged (user, size).
     Population: ``taste_mean``, ``taste_cov``: Gaussian over tastes, for shoppers with no history.
     Spend:      ``spend_quantiles``: basket value at quantiles 0, 0.01, ..., 1 (101 values).
+    Stopping:   ``stop`` (schema 2): the :class:`StopModel`; ``user_basket_values`` (N,) each
+                user's median logged basket value (line values of the catalogue items).
     """
 
     item_ids: np.ndarray
@@ -85,6 +69,8 @@ class ShopperWorld:
     spend_quantiles: np.ndarray
     coefficients: ChoiceCoefficients
     meta: dict[str, Any] = field(default_factory=dict)
+    stop: StopModel | None = None
+    user_basket_values: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         _check_shapes(self)
@@ -92,6 +78,11 @@ class ShopperWorld:
             # canonical CSR (sorted, no duplicates) up front: scipy would otherwise sort the
             # indices in place at the first row lookup and change the fingerprint
             getattr(self, name).sum_duplicates()
+
+    @property
+    def schema_version(self) -> int:
+        """2 for a world with a stop model (CartRec-v1's shoppers), 1 without (CartRec-v0's)."""
+        return 1 if self.stop is None else 2
 
     @property
     def n_items(self) -> int:
@@ -119,6 +110,8 @@ class ShopperWorld:
             digest.update(str(array.dtype).encode() + str(array.shape).encode())
             digest.update(np.ascontiguousarray(array).tobytes())
         digest.update(json.dumps(_coef_dict(self.coefficients), sort_keys=True).encode())
+        if self.stop is not None:  # (schema 1 worlds keep the fingerprint they always had)
+            digest.update(json.dumps(self.stop.to_dict(), sort_keys=True).encode())
         return digest.hexdigest()
 
     def top_items(self, n_items: int) -> ShopperWorld:
@@ -136,8 +129,14 @@ class ShopperWorld:
         # A session's size shrinks in proportion to the purchase mass of the items kept.
         share = float(np.exp(self.popularity[keep]).sum() / np.exp(self.popularity).sum())
         sizes = np.maximum(np.rint(self.session_sizes * share), 0).astype(np.int32)
+        # basket values shrink with the purchase mass kept too (the stop model is unchanged)
+        values = self.user_basket_values
+        stop = self.stop
+        if values is not None and stop is not None:
+            values = values * share
+            stop = replace(stop, typical_value=stop.typical_value * share)
         sizes = np.minimum(sizes, n_items)
-        ok = sizes >= 2
+        ok = sizes >= (2 if self.stop is None else 1)
         meta = dict(self.meta, restricted_from=self.fingerprint, restricted_to=int(n_items))
         return replace(
             self,
@@ -153,6 +152,8 @@ class ShopperWorld:
             session_users=self.session_users[ok],
             session_sizes=sizes[ok],
             meta=meta,
+            stop=stop,
+            user_basket_values=values,
         )
 
     # ------------------------------------------------------------------ files
@@ -160,8 +161,10 @@ class ShopperWorld:
         """Write the world to ``path`` (npz layout, pickle-free, byte-for-byte reproducible)."""
         path = Path(path)
         meta = dict(self.meta)
-        meta["schema_version"] = SCHEMA_VERSION
+        meta["schema_version"] = self.schema_version
         meta["coefficients"] = _coef_dict(self.coefficients)
+        if self.stop is not None:
+            meta["stop_model"] = self.stop.to_dict()
         meta["fingerprint"] = self.fingerprint
         tmp = path.with_name(path.name + ".partial")
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -187,19 +190,20 @@ class ShopperWorld:
                     raise WorldFileError(f"{path}: not a cartgym world (no meta.json member)")
                 meta = json.loads(archive.read("meta.json"))
                 version = meta.get("schema_version")
-                if version != SCHEMA_VERSION:
+                if version not in SCHEMA_VERSIONS:
                     raise WorldFileError(
-                        f"{path}: world schema version {version!r}, this cartgym reads version "
-                        f"{SCHEMA_VERSION}; refit the world with `cartgym fit`"
+                        f"{path}: world schema version {version!r}, this cartgym reads versions "
+                        f"{list(SCHEMA_VERSIONS)}; refit the world with `cartgym fit`"
                     )
-                expected = {name + ".npy" for name in _ARRAY_SPECS} | {"meta.json"}
+                specs = _specs(version)
+                expected = {name + ".npy" for name in specs} | {"meta.json"}
                 if names != expected:
                     extra, missing = sorted(names - expected), sorted(expected - names)
                     raise WorldFileError(
                         f"{path}: unexpected members {extra} / missing members {missing}"
                     )
                 arrays = {}
-                for name in _ARRAY_SPECS:
+                for name in specs:
                     with archive.open(name + ".npy") as member:
                         arrays[name] = np.lib.format.read_array(
                             io.BytesIO(member.read()), allow_pickle=False
@@ -210,7 +214,7 @@ class ShopperWorld:
             if isinstance(error, WorldFileError):
                 raise
             raise WorldFileError(f"{path}: unreadable array member ({error})") from error
-        for name, (kind, ndim) in _ARRAY_SPECS.items():
+        for name, (kind, ndim) in specs.items():
             array = arrays[name]
             if array.dtype.kind != kind or array.ndim != ndim:
                 raise WorldFileError(
@@ -219,8 +223,9 @@ class ShopperWorld:
                 )
         try:
             coefficients = ChoiceCoefficients(**meta.pop("coefficients"))
+            stop = StopModel(**meta.pop("stop_model")) if version == 2 else None
             stored = meta.pop("fingerprint")
-            world = cls(**_from_arrays(arrays), coefficients=coefficients, meta=meta)
+            world = cls(**_from_arrays(arrays), coefficients=coefficients, meta=meta, stop=stop)
         except (KeyError, TypeError, ValueError) as error:
             raise WorldFileError(f"{path}: inconsistent world ({error})") from error
         if world.fingerprint != stored:
@@ -266,11 +271,16 @@ _ARRAY_SPECS: dict[str, tuple[str, int]] = {
     "spend_quantiles": ("f", 1),
 }
 _SPARSE = ("history", "complement")
+_STOP_ARRAYS = {"user_basket_values": ("f", 1)}  # schema 2 only
+
+
+def _specs(version: int) -> dict[str, tuple[str, int]]:
+    return {**_ARRAY_SPECS, **(_STOP_ARRAYS if version == 2 else {})}
 
 
 def _arrays(world: ShopperWorld) -> dict[str, np.ndarray]:
     out = {}
-    for name in _ARRAY_SPECS:
+    for name in _specs(world.schema_version):
         head, _, part = name.rpartition("_")
         if head in _SPARSE:
             out[name] = getattr(getattr(world, head), part)
@@ -326,6 +336,12 @@ def _check_shapes(world: ShopperWorld) -> None:
         raise ValueError("session_users index outside the user table")
     if world.session_sizes.min() < 1:
         raise ValueError("session sizes must be positive")
+    if (world.stop is None) != (world.user_basket_values is None):
+        raise ValueError("a world has both a stop model and user_basket_values, or neither")
+    if world.user_basket_values is not None and (
+        world.user_basket_values.shape != (n,) or not (world.user_basket_values > 0).all()
+    ):
+        raise ValueError(f"user_basket_values must be {n} positive values")
     if world.categories.min() < 0 or world.categories.max() >= len(world.category_names):
         raise ValueError("categories index outside category_names")
     for name in _SPARSE:
