@@ -66,6 +66,16 @@ class NumpyOps:
         """Join (B, k_i) arrays along the columns."""
         return np.concatenate(arrays, axis=1)
 
+    def join(self, arrays: list[Any]) -> Any:
+        """Join arrays along the first axis (rows, or the entries of 1-D arrays)."""
+        return np.concatenate(arrays, axis=0)
+
+    def log(self, values: Any) -> Any:
+        return np.log(values)
+
+    def sigmoid(self, values: Any) -> Any:
+        return 1.0 / (1.0 + np.exp(-values))
+
     def clip(self, values: Any, low: float | None, high: float | None) -> Any:
         # np.minimum/np.maximum: ndarray.clip costs microseconds of dtype checks per call
         if low is not None:
@@ -152,6 +162,15 @@ class TorchOps:
 
     def concat(self, arrays: list[Any]) -> Any:
         return self.torch.cat(arrays, dim=1)
+
+    def join(self, arrays: list[Any]) -> Any:
+        return self.torch.cat(arrays, dim=0)
+
+    def log(self, values: Any) -> Any:
+        return self.torch.log(values)
+
+    def sigmoid(self, values: Any) -> Any:
+        return self.torch.sigmoid(values)
 
     def clip(self, values: Any, low: float | None, high: float | None) -> Any:
         return self.torch.clamp(values, low, high)

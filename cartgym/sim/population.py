@@ -6,6 +6,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from cartgym.world import ShopperWorld
 
@@ -87,6 +88,27 @@ class Population:
             positions
         ]
         return rows
+
+    # uniforms :meth:`arrive` reads per shopper: new or logged, which logged session, taste
+    def n_uniforms(self) -> int:
+        return 2 + self.world.n_factors
+
+    def arrive(self, uniforms: np.ndarray) -> Arrivals:
+        """Shoppers from (n_uniforms(), n) uniforms (CartRec-v1: counter-based draws, so a
+        lane's k-th shopper is the same whatever happened before). Basket size and patience
+        are v0's and set to 0."""
+        world = self.world
+        n = uniforms.shape[1]
+        new = uniforms[0] < self.new_shopper_rate
+        index = np.minimum((uniforms[1] * len(self.sessions)).astype(np.int64), len(self.sessions) - 1)
+        logged = self.sessions[index]
+        normals = ndtri(np.clip(uniforms[2:], 1e-300, 1 - 1e-16)).T
+        fresh_taste = world.taste_mean + normals @ self._taste_chol.T
+        users = np.where(new, -1, world.session_users[logged])
+        tastes = np.where(new[:, None], fresh_taste, world.user_factors[np.maximum(users, 0)])
+        history = self._history_rows(users)
+        zeros = np.zeros(n, dtype=np.int64)
+        return Arrivals(users, tastes.astype(np.float32), history, zeros, zeros)
 
     def draw(self, n: int, rng: np.random.Generator) -> Arrivals:
         """Draw ``n`` shoppers; always consumes the same number of random draws."""

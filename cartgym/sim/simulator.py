@@ -1,8 +1,10 @@
-"""The batched shopper dynamics: the only implementation of a cart session.
+"""CartRec-v0's shoppers: a logged basket size replayed, patience used up by ignored
+recommendations.
 
 B shoppers are simulated at once in (B, M) arrays, on numpy or torch (see
-:mod:`cartgym.sim.backend`); the single environment is a batch of one. A step, for every
-active shopper:
+:mod:`cartgym.sim.backend`), over the carts and choice weights of
+:class:`~cartgym.sim.carts.CartState`; the single environment is a batch of one. A step,
+for every active shopper:
 
 1. **Respond.** The shopper's next item is one draw from the conditional logit over the
    items not in the cart, in which each recommended item's weight is multiplied by
@@ -26,8 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from cartgym.sim.backend import make_ops
-from cartgym.sim.choice import ChoiceModel, sample_categorical
+from cartgym.sim.carts import CartState
 from cartgym.sim.config import SimConfig
 from cartgym.sim.oracle import OracleView
 from cartgym.sim.population import Arrivals, Population
@@ -49,8 +50,8 @@ class StepOutcome:
     discount_cost: np.ndarray  # revenue given up by the discount on taken items
 
 
-class CartSimulator:
-    """State and dynamics of B shopping sessions over a fitted world.
+class CartSimulator(CartState):
+    """State and dynamics of B shopping sessions over a fitted world (CartRec-v0's rules).
 
     ``backend="numpy"`` (default) or ``"torch"`` with ``device`` "cpu", "cuda" or "auto".
     State arrays live on the backend; :class:`StepOutcome` is returned as numpy.
@@ -65,50 +66,19 @@ class CartSimulator:
         backend: str = "numpy",
         device: str = "auto",
     ):
-        if n_shoppers < 1:
-            raise ValueError(f"n_shoppers must be >= 1, got {n_shoppers}")
-        self.world = world
         self.config = config or SimConfig()
-        self.ops = ops = make_ops(backend, device)
-        self.choice = ChoiceModel(world, ops)
+        super().__init__(
+            world, n_shoppers, salience=self.config.salience, backend=backend, device=device
+        )
         self.population = Population(
             world,
             population=self.config.population,
             new_shopper_rate=self.config.new_shopper_rate,
             patience_mean=self.config.patience_mean,
         )
-        self.boost = float(np.exp(self.config.salience))
-        self.line_values = world.line_values.astype(np.float64)
-        self._line_values = ops.asarray(self.line_values, "float64")
-        b, m = n_shoppers, world.n_items
-        self.n_shoppers = b
-        self.users = ops.zeros((b,), "int64") - 1
-        self.history = ops.zeros((b, m), "float32")
-        # Session-constant utility minus an upper bound of the shopper's utility (so weights
-        # never overflow), and -inf for items in the cart (so their weight is exactly 0).
-        self.static = ops.zeros((b, m), "float32")
-        self.comp_sum = ops.zeros((b, m), "float32")
-        self.in_cart = ops.zeros((b, m), "bool")
-        self.weights = ops.zeros((b, m), "float32")  # exp(utility - shift), 0 in the cart
-        # Weights summed over blocks of about sqrt(M) consecutive items (for two-level
-        # sampling), and in all: Z.
-        self.block_width = int(np.ceil(np.sqrt(m)))
-        self.blocks = ops.zeros((b, -(-m // self.block_width)), "float64")
-        self.total = ops.zeros((b,), "float64")
-        # (B, K + 1) items added at the last step (taken from the slate, then organic), -1
-        # padded; a reset row's cart is read whole from in_cart instead.
-        self.last_added = ops.zeros((b, 1), "int64") - 1
-        self.cart_size = ops.zeros((b,), "int64")
-        self.cart_value = ops.zeros((b,), "float64")
-        self.intended_size = ops.zeros((b,), "int64")
-        self.patience = ops.zeros((b,), "int64")
-        self.steps = ops.zeros((b,), "int64")
-        self.n_accepted = ops.zeros((b,), "int64")
-        self.n_ignored = ops.zeros((b,), "int64")
-        self.last_accepted = ops.zeros((b,), "bool")
-        self.done = ops.zeros((b,), "bool") | True
-        self.sessions_started = ops.zeros((b,), "int64")  # bumped at each reset of a row
-        self.rows = ops.arange(b)
+        self.n_shoppers = self.n_lanes = n_shoppers
+        self.intended_size = self.ops.zeros((n_shoppers,), "int64")
+        self.patience = self.ops.zeros((n_shoppers,), "int64")
 
     # ------------------------------------------------------------------ reset
     def reset(
@@ -129,28 +99,9 @@ class CartSimulator:
         elif len(arrivals.users) != n:
             raise ValueError(f"{len(arrivals.users)} arrivals for {n} rows")
         first_uniform = ops.asarray(rng.random(n), "float64")
-        history = ops.asarray(arrivals.history, "float32")
-        static = self.choice.static_utilities(ops.asarray(arrivals.tastes, "float32"), history)
-        self.users[rows] = ops.asarray(arrivals.users, "int64")
-        self.history[rows] = history
-        static -= (ops.row_max(static) + self.choice.complement_bound)[:, None]
-        self.static[rows] = static
-        self.comp_sum[rows] = 0.0
-        self.in_cart[rows] = False
-        for counter in (self.cart_size, self.steps, self.n_accepted, self.n_ignored):
-            counter[rows] = 0
-        self.cart_value[rows] = 0.0
         self.intended_size[rows] = ops.asarray(arrivals.intended_sizes, "int64")
         self.patience[rows] = ops.asarray(arrivals.patience, "int64")
-        self.last_accepted[rows] = False
-        self.done[rows] = False
-        self.sessions_started[rows] += 1
-        # The session opens at the shopper's first add-to-cart, chosen on their own.
-        weights = ops.exp_(static.clone() if ops.name == "torch" else static.copy())
-        first = sample_categorical(weights, first_uniform, ops)
-        self._add(rows, first)
-        self.last_added[rows] = -1  # the observer reads a restarted cart whole
-        self._refresh(rows)
+        self.start(rows, arrivals, first_uniform)
 
     # ------------------------------------------------------------------ step
     def step(
@@ -175,11 +126,13 @@ class CartSimulator:
         if not config.show_recommendations:  # control: nothing shown, nothing taken
             taken = ops.zeros((self.n_shoppers, k), "int64") - 1
         elif config.response == "single":
-            accept, picked = self.respond(recs, uniforms[0])
+            accept, picked, _ = self.respond(recs, uniforms[0])
             taken = ops.where(accept & active, picked, -1)[:, None]
         else:
             boost = self.boost * (1.0 - discount) ** -config.discount_sensitivity
-            taken = self._take_from_slate(recs, uniforms[:k], boost, active, config.response)
+            taken, _ = self.take_from_slate(
+                recs, uniforms[:k], boost, active, config.response, self._has_room
+            )
         accept = taken[:, 0] >= 0
 
         # 2. Patience: an ignored recommendation costs one unit; at zero the shopper leaves.
@@ -210,100 +163,9 @@ class CartSimulator:
         self.done |= checkout | abandoned
         return self._outcome(taken, discount, organic, checkout, abandoned)
 
-    def _take_from_slate(self, recs: Any, uniforms: Any, boost: Any, active: Any, mode: str):
-        """(B, K) items taken by sequential picks, the cart updated between picks.
-
-        In bundle mode a shopper who does not take every distinct item of the slate takes
-        none: their cart is put back as it was.
-        """
-        ops = self.ops
-        n, k = recs.shape
-        taken = ops.zeros((n, k), "int64") - 1
-        picking = active
-        saved = None
-        for j in range(k):
-            accept, picked = self.respond(recs, uniforms[j], boost)
-            accept = accept & picking & (self.cart_size < self.intended_size)
-            if not bool(accept.any()):
-                break
-            rows = self.rows[accept]
-            if j == 0 and mode == "bundle":
-                saved = (rows, self._state(rows))
-            taken[rows, j] = picked[accept]
-            self._add(rows, picked[accept])
-            self._refresh(rows)
-            picking = accept
-        if saved is not None:
-            rows, state = saved
-            wanted = ops.astype(_first_occurrence(recs, ops), "int64").sum(1)
-            failed = ((taken >= 0).sum(1) < wanted)[rows]
-            if bool(failed.any()):
-                self._restore(rows[failed], {name: part[failed] for name, part in state.items()})
-                taken[rows[failed]] = -1
-        return taken
-
-    _STATE = (
-        "static",
-        "comp_sum",
-        "in_cart",
-        "weights",
-        "blocks",
-        "total",
-        "cart_size",
-        "cart_value",
-    )
-
-    def _state(self, rows: Any) -> dict[str, Any]:
-        return {name: getattr(self, name)[rows] for name in self._STATE}
-
-    def _restore(self, rows: Any, state: dict[str, Any]) -> None:
-        for name, part in state.items():
-            getattr(self, name)[rows] = part
-
-    def respond(self, recs: Any, uniforms: Any, boost: Any = None) -> tuple[Any, Any]:
-        """The response to (B, K) recommendations, in O(K) per shopper.
-
-        ``boost`` multiplies the shown items' weights (default exp(salience); a (B,) array
-        for per-shopper boosts). Returns (accept, the item taken, meaningless where not
-        accepted).
-        """
-        ops = self.ops
-        boost = self.boost if boost is None else boost
-        base = ops.astype(self._shown_weights(recs), "float64")
-        shown_total = base.sum(1)
-        offered = shown_total * boost
-        threshold = uniforms * (offered + self.total - shown_total)
-        accept = threshold < offered
-        if recs.shape[1] == 1:
-            return accept, recs[:, 0]
-        # which recommended item: by its share of the offered weight
-        scale = boost[:, None] if hasattr(boost, "shape") and boost.shape else boost
-        position = ((base * scale).cumsum(1) <= threshold[:, None]).sum(1)
-        return accept, recs[self.rows, ops.clip(position, None, recs.shape[1] - 1)]
-
-    def _shown_weights(self, recs: Any) -> Any:
-        shown = self.weights[self.rows[:, None], recs]
-        if recs.shape[1] > 1:
-            shown = shown * _first_occurrence(recs, self.ops)  # a repeated item is shown once
-        return shown
-
-    def organic_choice(self, recs: Any, uniforms: Any) -> Any:
-        """One draw per shopper over the items neither in the cart nor in ``recs``.
-
-        The recommended items' weights are set aside for the draw: zeroed in the weight
-        rows and taken off their blocks' sums (O(K) per shopper), then restored.
-        """
-        ops, rows = self.ops, self.rows[:, None]
-        if recs.shape[1] == 0:
-            return sample_categorical(self.weights, uniforms, ops, blocks=self.blocks)
-        blocks = self.blocks.clone() if ops.name == "torch" else self.blocks.copy()
-        shown = ops.astype(self._shown_weights(recs), "float64")
-        ops.add_at(blocks, (rows, recs // self.block_width), -shown)
-        saved = self.weights[rows, recs]
-        self.weights[rows, recs] = 0.0
-        drawn = sample_categorical(self.weights, uniforms, ops, blocks=blocks)
-        self.weights[rows, recs] = saved
-        return drawn
+    def _has_room(self) -> Any:
+        """(B,) True for carts below their intended (logged) size."""
+        return self.cart_size < self.intended_size
 
     def _outcome(self, taken, discount, organic, checkout, abandoned) -> StepOutcome:
         to_numpy = self.ops.to_numpy
@@ -340,47 +202,3 @@ class CartSimulator:
             boost=self.boost,
             line_values=self.line_values,
         )
-
-    # ------------------------------------------------------------------ internals
-    def _add(self, rows: Any, items: Any) -> None:
-        """Put ``items`` (one per row, -1 for none) into the carts of ``rows``."""
-        ok = items >= 0
-        rows, items = rows[ok], items[ok]
-        if len(rows) == 0:
-            return
-        self.in_cart[rows, items] = True
-        self.static[rows, items] = -np.inf
-        self.cart_size[rows] += 1
-        self.cart_value[rows] += self._line_values[items]
-        # the added items' sparse complement rows join their carts' sums
-        at_rows, columns, values = self.choice.complement_rows(rows, items)
-        self.comp_sum[at_rows, columns] += values
-
-    def _refresh(self, rows: Any = None) -> None:
-        """Recompute weights, block sums and totals: in place for all rows, or for ``rows``."""
-        ops, choice = self.ops, self.choice
-        if rows is None:
-            weights = self.weights
-            scale = ops.astype(
-                choice.complement_weight / ops.clip(self.cart_size, 1, None), "float32"
-            )
-            ops.multiply(self.comp_sum, scale[:, None], out=weights)
-            weights += self.static
-            ops.exp_(weights)
-            self.blocks[:] = ops.block_sums(weights, self.block_width)
-            self.total[:] = self.blocks.sum(1)
-            return
-        weights = ops.exp_(
-            choice.utilities(self.static[rows], self.comp_sum[rows], self.cart_size[rows])
-        )
-        self.weights[rows] = weights
-        blocks = ops.block_sums(weights, self.block_width)
-        self.blocks[rows] = blocks
-        self.total[rows] = blocks.sum(1)
-
-
-def _first_occurrence(recs, ops):
-    """(B, K) True where an item appears for the first time in its row's slate."""
-    k = recs.shape[1]
-    earlier = (recs[:, :, None] == recs[:, None, :]) & ops.asarray(np.tri(k, k, -1, dtype=bool))
-    return ~earlier.any(2)
