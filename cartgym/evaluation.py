@@ -46,6 +46,16 @@ SESSION_COLUMNS = (
     "rec_revenue",
     "discount_cost",
 )
+# CartRec-v1's sessions also record their counterfactual twin (NaN on v0): the value it
+# paid, the items in its cart and whether it checked out, and the distinct items the
+# session took from recommendations, of which the twin carted anyway.
+TWIN_COLUMNS = (
+    "twin_basket_value",
+    "twin_basket_size",
+    "twin_checkout",
+    "session_taken",
+    "bought_anyway",
+)
 Policy = Callable[[np.ndarray], Any]
 
 
@@ -145,8 +155,10 @@ def evaluate(
         )
         current[live] += step[live]
         for lane in np.flatnonzero(live & (terminated | truncated)):
+            twin = {key: float(info[key][lane]) if key in info else np.nan for key in TWIN_COLUMNS}
             rows.append(
                 {
+                    **twin,
                     "revenue": current[lane, 0],
                     "recommendations": current[lane, 1],
                     "accepted": current[lane, 2],
@@ -154,7 +166,7 @@ def evaluate(
                     "abandoned": float(info["abandoned"][lane]),
                     "truncated": float(truncated[lane] and not terminated[lane]),
                     "basket_size": float(info["cart_size"][lane]),
-                    "basket_value": float(info["cart_value"][lane]),
+                    "basket_value": float(info["basket_value"][lane]),
                     "items_taken": current[lane, 3],
                     "rec_revenue": current[lane, 4],
                     "discount_cost": current[lane, 5],
@@ -163,7 +175,7 @@ def evaluate(
             counted[lane] += 1
             current[lane] = 0.0
         restarting = terminated | truncated
-    sessions = pd.DataFrame(rows, columns=list(SESSION_COLUMNS)).astype(float)
+    sessions = pd.DataFrame(rows, columns=[*SESSION_COLUMNS, *TWIN_COLUMNS]).astype(float)
     return Evaluation(sessions, len(shown), core.world.n_items)
 
 

@@ -7,8 +7,11 @@ from cartgym.envs.config import CartEnvConfig
 from cartgym.envs.sessions import CartSessions
 
 
-def build_sessions(n_sessions: int, config: CartEnvConfig) -> CartSessions:
-    """``n_sessions`` item or slate sessions, or bundle sessions when ``config.bundles``."""
+def build_sessions(
+    n_sessions: int, config: CartEnvConfig, horizon: int | None = None
+) -> CartSessions:
+    """``n_sessions`` item or slate sessions, or bundle sessions when ``config.bundles``;
+    ``horizon`` is the environment's ``max_episode_steps``."""
     if config.bundles:
-        return BundleSessions(n_sessions, config)
-    return CartSessions(n_sessions, config)
+        return BundleSessions(n_sessions, config, horizon)
+    return CartSessions(n_sessions, config, horizon=horizon)

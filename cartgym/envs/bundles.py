@@ -71,15 +71,15 @@ class BundleCatalogue:
 class BundleSessions(CartSessions):
     """B sessions in which the agent offers one bundle (of the current candidates) a step."""
 
-    def __init__(self, n_sessions: int, config: CartEnvConfig):
+    def __init__(self, n_sessions: int, config: CartEnvConfig, horizon: int | None = None):
         sim_config = replace(config.sim, response="bundle")
-        super().__init__(n_sessions, config, slate_size=3, sim_config=sim_config)
+        super().__init__(n_sessions, config, 3, sim_config, horizon)
         self.catalogue = BundleCatalogue.fit(self.world)
         assert config.bundle_candidates is not None
         self.n_candidates = min(config.bundle_candidates, len(self.catalogue.items))
         self.discounts = values = np.asarray(config.bundle_discounts)
         n_actions = self.n_candidates * len(values)
-        self.action_space = spaces.Discrete(n_actions)
+        self.action_space = spaces.Discrete(n_actions + self.nothing)  # then: show nothing
         self.layout = BundleLayout(self.world.n_items, n_actions, len(values))
         self.observation_space = self.layout.space()
         self.candidate_block = self.layout.candidates
@@ -94,7 +94,7 @@ class BundleSessions(CartSessions):
         self._popularity = (pop - world.popularity.min()) / max(np.ptp(world.popularity), 1e-9)
 
     def recommendations(self, actions: Any, batched: bool) -> np.ndarray:
-        b, n = self.sim.n_shoppers, self.action_space.n  # type: ignore[attr-defined]
+        b, n = self.n, self.action_space.n  # type: ignore[attr-defined]
         array = np.asarray(actions)
         shape = (b,) if batched else ()
         if (
@@ -108,16 +108,24 @@ class BundleSessions(CartSessions):
 
     def step(self, actions: Any, batched: bool, rng: np.random.Generator) -> StepOutcome:
         action = self.recommendations(actions, batched)
-        bundle = self.current[np.arange(len(action)), action // len(self.discounts)]
-        discount = self.discounts[action % len(self.discounts)]
-        return self.sim.step(self.catalogue.items[bundle], rng, discounts=discount)
+        offers = self.layout.n_actions  # type: ignore[attr-defined]
+        shows = action < offers
+        offer = np.minimum(action, offers - 1)
+        bundle = self.current[np.arange(len(action)), offer // len(self.discounts)]
+        discount = np.where(shows, self.discounts[offer % len(self.discounts)], 0.0)
+        items = np.where(shows[:, None], self.catalogue.items[bundle], -1)
+        if self.nothing:  # CartRec-v1: counter-based draws, no generator
+            return self.sim.step(items, discounts=discount)  # type: ignore[call-arg]
+        return self.sim.step(items, rng, discounts=discount)  # type: ignore[call-arg]
 
     def shown_items(self, actions: Any, rows: np.ndarray) -> np.ndarray:
         """Distinct catalogue items of the bundles that ``actions`` offer in ``rows``."""
-        if not self.sim.config.show_recommendations:
+        if not self.sim.config.show_recommendations and not self.nothing:
             return np.zeros(0, dtype=np.int64)
-        actions = np.asarray(actions)
-        bundles = self.current[rows, actions[rows] // len(self.discounts)]
+        lanes = np.arange(self.n)[rows]
+        actions = np.asarray(actions)[rows]
+        offers = actions < self.layout.n_actions  # type: ignore[attr-defined]
+        bundles = self.current[lanes[offers], actions[offers] // len(self.discounts)]
         return np.unique(self.catalogue.items[bundles])
 
     def observe(self) -> np.ndarray:
@@ -126,18 +134,20 @@ class BundleSessions(CartSessions):
         return np.concatenate([base, features.reshape(len(base), -1)], axis=1)
 
     def action_masks(self) -> np.ndarray:
-        """(B, C) candidates whose items are all out of the cart."""
-        in_cart = self.numpy(self.sim.in_cart)
+        """(B, C) candidates whose items are all out of the cart (then True for showing
+        nothing, with CartRec-v1)."""
+        in_cart = self.in_cart()
         overlap = in_cart[
             np.arange(len(in_cart))[:, None, None], self.catalogue.items[self.current]
         ]
-        return np.repeat(~overlap.any(axis=2), len(self.discounts), axis=1)
+        masks = np.repeat(~overlap.any(axis=2), len(self.discounts), axis=1)
+        return np.concatenate([masks, np.ones((self.n, self.nothing), dtype=bool)], axis=1)
 
     def _candidate_features(self) -> np.ndarray:
         """Choose each shopper's candidates for the current cart; (B, C, 9) features."""
         sim = self.sim
-        comp = self.numpy(sim.comp_sum) / np.maximum(self.numpy(sim.cart_size), 1)[:, None]
-        in_cart = self.numpy(sim.in_cart)
+        comp = self.lane(sim.comp_sum) / np.maximum(self.lane(sim.cart_size), 1)[:, None]
+        in_cart = self.in_cart()
         items = self.catalogue.items
         cart_lift = comp[:, items].mean(axis=2)  # (B, N) mean complement with the cart
         overlaps = in_cart[:, items].any(axis=2)
@@ -176,9 +186,12 @@ class BundleSessions(CartSessions):
         recomputing the shopper's weights for each partial cart (exact, O(C x M) a row).
         """
         sim, config = self.sim, self.sim.config
-        static = self.numpy(sim.static).astype(np.float64)
-        comp = self.numpy(sim.comp_sum).astype(np.float64)
-        size, room = self.numpy(sim.cart_size), self.numpy(sim.intended_size - sim.cart_size)
+        static = self.lane(sim.static).astype(np.float64)
+        comp = self.lane(sim.comp_sum).astype(np.float64)
+        size = self.lane(sim.cart_size)
+        # v0's shoppers stop at their logged basket size; v1's have no such cap
+        intended = getattr(sim, "intended_size", None)
+        room = self.lane(intended - sim.cart_size) if intended is not None else size * 0 + 3
         complement = sim.choice
         dense = self.world.complement.toarray()
         rows = np.arange(sim.n_shoppers) if rows is None else np.atleast_1d(rows)

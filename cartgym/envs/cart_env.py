@@ -140,6 +140,8 @@ class CartEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
+        if hasattr(self.sim, "horizon"):  # CartRec-v1's twins stop at the TimeLimit too
+            self.sim.horizon = self.spec.max_episode_steps if self.spec else None
         self.sim.reset(self.np_random)
         self._started = True
         self._last = None
@@ -175,7 +177,7 @@ class CartEnv(gym.Env):
     def render(self) -> str | None:
         if self.render_mode != "ansi":
             return None
-        sim, names, numpy = self.sim, self.world.item_names, self.sessions.numpy
+        sim, names, numpy = self.sim, self.world.item_names, self.sessions.lane
         cart = ", ".join(names[np.flatnonzero(numpy(sim.in_cart)[0])][:10])
         size = int(numpy(sim.cart_size)[0])
         more = max(size - 10, 0)
@@ -187,4 +189,5 @@ class CartEnv(gym.Env):
         return line
 
     def _info(self, outcome: StepOutcome | None) -> dict[str, Any]:
-        return {key: value[0].item() for key, value in self.sessions.info(outcome).items()}
+        info = self.sessions.info(outcome)
+        return {k: v[0].item() if v.ndim == 1 else v[0].copy() for k, v in info.items()}

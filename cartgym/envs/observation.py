@@ -203,24 +203,27 @@ class Observer:
         self._seen = sim.ops.zeros((sim.n_shoppers,), "int64")
 
     def observe(self) -> np.ndarray:
-        """(B, size) float32 observations of every shopper (a fresh numpy array)."""
+        """(B, size) float32 observations of every shopper (a fresh numpy array): the first B
+        rows of the simulator (CartRec-v1's twins, after them, are never observed)."""
         sim, layout, ops, obs = self.sim, self.layout, self.sim.ops, self._buffer
-        fresh = sim.sessions_started != self._seen
+        n = sim.n_shoppers
+        fresh = sim.sessions_started[:n] != self._seen
         if bool(fresh.any()):
-            obs[fresh, layout.cart] = ops.astype(sim.in_cart[fresh], "float32")
-            obs[fresh, layout.history] = sim.history[fresh] * self.encoder.history_scale
-            self._seen[:] = sim.sessions_started
-        added = sim.last_added >= 0
-        rows = sim.rows[:, None] + 0 * sim.last_added
-        obs[rows[added], sim.last_added[added]] = 1.0  # the cart block starts at 0
+            obs[fresh, layout.cart] = ops.astype(sim.in_cart[:n][fresh], "float32")
+            obs[fresh, layout.history] = sim.history[:n][fresh] * self.encoder.history_scale
+            self._seen[:] = sim.sessions_started[:n]
+        last = sim.last_added[:n]
+        added = last >= 0
+        rows = sim.rows[:n, None] + 0 * last
+        obs[rows[added], last[added]] = 1.0  # the cart block starts at 0
         self.encoder.scalars(
             obs[:, layout.scalars],
-            sim.cart_size,
-            sim.cart_value,
-            ops.astype(sim.last_accepted, "float32"),
-            sim.n_accepted / ops.clip(sim.steps, 1, None),
-            sim.n_ignored,
-            ops.astype(sim.users >= 0, "float32"),
+            sim.cart_size[:n],
+            sim.cart_value[:n],
+            ops.astype(sim.last_accepted[:n], "float32"),
+            sim.n_accepted[:n] / ops.clip(sim.steps[:n], 1, None),
+            sim.n_ignored[:n],
+            ops.astype(sim.users[:n] >= 0, "float32"),
             ops,
         )
         return np.array(ops.to_numpy(obs))

@@ -6,8 +6,17 @@ import gymnasium as gym
 
 from cartgym.envs.config import MAX_EPISODE_STEPS
 
-# id -> keyword arguments of CartEnv
+V1 = {"dynamics": "v1"}
+# id -> keyword arguments of CartEnv. CartRec-v1 is the current model; every v0 id keeps
+# its exact behaviour, so that published v0 results stay reproducible.
 ENV_IDS: dict[str, dict] = {
+    "CartRec-v1": V1,
+    "CartRecSlate-v1": {**V1, "slate_size": 3},
+    "CartRecMultiSlate-v1": {**V1, "slate_size": 3, "response": "multi"},
+    "CartRecBundle-v1": {**V1, "bundle_candidates": 10},
+    "CartRec-Grocery-v1": {**V1, "world": "complete_journey"},
+    # named variants of v1's assumptions (docs/calibration.md)
+    "CartRec-Buyers-v1": {**V1, "exit_hazard": 0.0},  # no shopper leaves but for annoyance
     "CartRec-v0": {},
     "CartRecSlate-v0": {"slate_size": 3},
     "CartRecMultiSlate-v0": {"slate_size": 3, "response": "multi"},

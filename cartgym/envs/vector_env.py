@@ -56,7 +56,7 @@ class CartVectorEnv(VectorEnv):
         if max_episode_steps is not None and max_episode_steps < 1:
             raise ValueError(f"max_episode_steps must be >= 1 or None, got {max_episode_steps!r}")
         self.config = CartEnvConfig.from_kwargs(**kwargs)
-        self.sessions = build_sessions(int(num_envs), self.config)
+        self.sessions = build_sessions(int(num_envs), self.config, max_episode_steps)
         self.num_envs = int(num_envs)
         self.world = self.sessions.world
         self.sim = self.sessions.sim
@@ -94,14 +94,14 @@ class CartVectorEnv(VectorEnv):
         truncated = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
             # as gymnasium's TimeLimit: the step that reaches the limit is truncated
-            steps = sessions.numpy(sim.steps)
+            steps = sessions.lane(sim.steps)
             truncated = (steps >= self.max_episode_steps) & ~self._needs_reset
         if len(restart):
             sim.reset(self.np_random, restart)
             reward[restart] = 0.0
             terminated[restart] = truncated[restart] = False
-            info["cart_size"][restart] = sessions.numpy(sim.cart_size)[restart]
-            info["cart_value"][restart] = sessions.numpy(sim.cart_value)[restart]
+            info["cart_size"][restart] = sessions.lane(sim.cart_size)[restart]
+            info["cart_value"][restart] = sessions.lane(sim.cart_value)[restart]
         ended = terminated | truncated
         obs = sessions.observe()
         if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:

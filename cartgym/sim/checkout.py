@@ -45,6 +45,7 @@ class SessionEnds:
     lanes: np.ndarray  # lanes whose session ended
     basket_value: np.ndarray  # value paid: the cart's value at checkout, 0 if not bought
     twin_basket_value: np.ndarray
+    twin_basket_size: np.ndarray  # items in the twin's cart at its end
     twin_checkout: np.ndarray
     taken: np.ndarray  # distinct items taken from recommendations
     bought_anyway: np.ndarray  # of those, the ones in the twin's cart at its end
@@ -89,6 +90,11 @@ class CheckoutSimulator(CartState):
         self.stop = stop
         self.inclusive_value = (
             stop.inclusive_value if config.inclusive_value is None else config.inclusive_value
+        )
+        self.shown_inclusive_value = (
+            self.inclusive_value
+            if config.shown_inclusive_value is None
+            else config.shown_inclusive_value
         )
         self.streams = Streams(ops)
         self.lane = self.rows % n
@@ -187,13 +193,16 @@ class CheckoutSimulator(CartState):
         shows = (recs >= 0).any(1)
         total = self.total[rows]
         boosted_total = total - base.sum(1) + (base * boost).sum(1)
-        iv = ops.log(ops.clip(boosted_total, 1e-300, None)) + self.shift[rows]
+        own = ops.log(ops.clip(total, 1e-300, None)) + self.shift[rows]
+        lift = ops.log(ops.clip(boosted_total, 1e-300, None) / ops.clip(total, 1e-300, None))
         size = self.cart_size[rows]
         value = ops.clip(self.cart_value[rows], 1e-12, None)
         v0 = stop.intercept + stop.log_size * ops.log1p(size) + stop.log_value_ratio * ops.log(
             value / self.typical[rows]
         )
-        p_checkout = ops.sigmoid(v0 - self.inclusive_value * iv)
+        # IV = own + lift: what the shopper's own alternatives are worth, and what the shown
+        # items add to it
+        p_checkout = ops.sigmoid(v0 - self.inclusive_value * own - self.shown_inclusive_value * lift)
         checkout = (exits[0] < p_checkout) | (total <= 0)
         going = ~checkout
         if config.response == "single":
@@ -261,6 +270,7 @@ class CheckoutSimulator(CartState):
             lanes=np.array(numpy(lanes)),
             basket_value=np.array(numpy(paid)),
             twin_basket_value=np.array(numpy(twin_paid)),
+            twin_basket_size=np.array(numpy(self.cart_size[twins])),
             twin_checkout=np.array(numpy(self.checked_out[twins])),
             taken=np.array(numpy(self.rec_taken[lanes].sum(1))),
             bought_anyway=np.array(numpy(anyway)),

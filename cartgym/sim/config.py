@@ -55,6 +55,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "annoyance": (0.0, 1.0),
     "impulse": (0.0, 1.0),
     "inclusive_value": (-10.0, 10.0),
+    "shown_inclusive_value": (-100.0, 100.0),
     "patience_mean": (1.0, float("inf")),
     "discount_sensitivity": (0.0, 100.0),
 }
@@ -76,6 +77,10 @@ class SimConfig:
         shopper would have added at that step (v1, "rho"); otherwise it takes that item's
         place.
     inclusive_value: lambda of the stop model (v1); ``None`` takes the world's fitted value.
+    shown_inclusive_value: the weight of what the shown items add to IV (v1): P(checkout) =
+        sigmoid(V0 - inclusive_value IV_own - shown_inclusive_value (IV - IV_own)), IV_own
+        being the inclusive value without the boost; ``None`` takes ``inclusive_value`` (the
+        plain stop model). Purchase logs show nothing, so this is calibrated, not fitted.
     patience_mean: mean number of ignored recommendations a shopper tolerates (v0).
     new_shopper_rate: share of shoppers with no logged history.
     population: logged users to draw from: "all", "train" or "eval".
@@ -104,6 +109,7 @@ class SimConfig:
     annoyance: float | None = None
     impulse: float | None = None
     inclusive_value: float | None = None
+    shown_inclusive_value: float | None = None
     patience_mean: float | None = None
     new_shopper_rate: float = 0.0
     population: str = "all"
@@ -116,8 +122,9 @@ class SimConfig:
         if self.dynamics not in DYNAMICS:
             raise ValueError(f"dynamics must be one of {DYNAMICS}, got {self.dynamics!r}")
         defaults = V1_DEFAULTS if self.dynamics == "v1" else V0_DEFAULTS
-        mine = {*defaults, "inclusive_value"} if self.dynamics == "v1" else set(defaults)
-        theirs = {*V0_DEFAULTS, *V1_DEFAULTS, "inclusive_value"} - mine
+        v1_only = {*V1_DEFAULTS, "inclusive_value", "shown_inclusive_value"}
+        mine = v1_only if self.dynamics == "v1" else set(defaults)
+        theirs = {*V0_DEFAULTS, *v1_only} - mine
         for name in sorted(theirs):
             if getattr(self, name) is not None:
                 raise ValueError(

@@ -8,24 +8,33 @@ from pathlib import Path
 
 from cartgym.world.shopper_world import ShopperWorld
 
-# Worlds shipped inside the package, by name.
-BUNDLED = {"online_retail": "online_retail.npz", "complete_journey": "complete_journey.npz"}
+# Worlds shipped inside the package, by name and schema (1: CartRec-v0, 2: CartRec-v1).
+BUNDLED = {
+    "online_retail": {1: "online_retail.npz", 2: "online_retail_v1.npz"},
+    "complete_journey": {1: "complete_journey.npz", 2: "complete_journey_v1.npz"},
+}
 DEFAULT_WORLD = "online_retail"
 
 
-def bundled_world_path(name: str = DEFAULT_WORLD) -> Path:
+def bundled_world_path(name: str = DEFAULT_WORLD, schema: int = 1) -> Path:
+    """The file of bundled world ``name`` with ``schema`` 1 (CartRec-v0) or 2 (CartRec-v1)."""
     if name not in BUNDLED:
         raise ValueError(f"unknown bundled world {name!r}; bundled worlds: {sorted(BUNDLED)}")
-    return Path(str(resources.files("cartgym") / "world" / "data" / BUNDLED[name]))
+    if schema not in BUNDLED[name]:
+        raise ValueError(f"schema must be one of {sorted(BUNDLED[name])}, got {schema!r}")
+    return Path(str(resources.files("cartgym") / "world" / "data" / BUNDLED[name][schema]))
 
 
-def resolve_world(world: str | Path | ShopperWorld, n_items: int | None = None) -> ShopperWorld:
-    """A ShopperWorld from a bundled name, a path to a world file or a world itself,
-    optionally restricted to its ``n_items`` most popular items."""
+def resolve_world(
+    world: str | Path | ShopperWorld, n_items: int | None = None, schema: int = 1
+) -> ShopperWorld:
+    """A ShopperWorld from a bundled name (its ``schema`` 1 or 2 file), a path to a world
+    file or a world itself, optionally restricted to its ``n_items`` most popular items."""
     if isinstance(world, ShopperWorld):
         resolved = world
     elif isinstance(world, (str, Path)):
-        path = bundled_world_path(str(world)) if str(world) in BUNDLED else Path(world)
+        bundled = str(world) in BUNDLED
+        path = bundled_world_path(str(world), schema) if bundled else Path(world)
         resolved = _load(path.resolve(), path.stat().st_mtime_ns if path.exists() else 0)
     else:
         raise ValueError(
