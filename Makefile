@@ -31,8 +31,9 @@ test: lint docs  ## the whole test suite, CI-sized (long runs are marked slow)
 test-all: lint docs  ## everything, including training to convergence and big benchmarks
 	$(BIN)/python -m pytest -q
 
-world: $(STAMP)  ## regenerate the bundled default world bit for bit
-	$(BIN)/cartgym fit online_retail -o cartgym/world/data/online_retail.npz
+world: $(STAMP)  ## regenerate the bundled default worlds (v1's and v0's) bit for bit
+	$(BIN)/cartgym fit online_retail -o cartgym/world/data/online_retail_v1.npz
+	$(BIN)/cartgym fit online_retail --v0 -o cartgym/world/data/online_retail.npz
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache

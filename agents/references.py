@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cartgym.sim.oracle import OracleView
+from cartgym.envs.observation import BundleLayout
+from cartgym.sim.oracle import CheckoutView, OracleView
 
 from .protocol import Agent, Env
 from .ranking import first_occurrence, top_k
@@ -66,6 +67,16 @@ class OracleMyopicAgent(Agent):
     exact for the first item taken only; later picks, with the cart updated, are not
     optimised, so there it is an approximation of the myopic optimum (docs/combinations.md
     measures the gap).
+
+    **On CartRec-v1** (a :class:`~cartgym.sim.oracle.CheckoutView`) it maximises the
+    expected one-step gain of the environment's reward from the true state, showing nothing
+    included: for ``basket_value`` (and ``incremental``: the twin does not depend on the
+    action) the expected value of the cart after the step, 0 if the shopper leaves
+    (``CheckoutView.slate_values``); for ``attributed`` the expected value of the items
+    taken; for ``click`` the expected items taken. It knows each shopper's choice weights,
+    checkout logit, the salience and position effects, the exit hazard, annoyance and
+    impulse share, but not the future. A slate is greedy: the K items of largest one-item
+    gain, shown if that beats the best item alone and showing nothing.
     """
 
     def __init__(self, env: Env, *, objective: str | None = None, seed: int | None = None):
@@ -81,8 +92,8 @@ class OracleMyopicAgent(Agent):
         env_reward = getattr(sim_config, "reward", "revenue")
         self._target = objective or ("click" if env_reward == "click" else "revenue")
 
-    def view(self, n_rows: int) -> OracleView:
-        view: OracleView = self.env.unwrapped.oracle_view()  # type: ignore[union-attr]
+    def view(self, n_rows: int) -> OracleView | CheckoutView:
+        view: OracleView | CheckoutView = self.env.unwrapped.oracle_view()  # type: ignore
         if len(view.total) != n_rows:
             raise ValueError(
                 f"the oracle sees {len(view.total)} shoppers in its environment but was given "
@@ -98,13 +109,83 @@ class OracleMyopicAgent(Agent):
 
     def scores(self, obs: np.ndarray, explore: bool = False) -> np.ndarray:
         view = self.view(len(obs))
+        if isinstance(view, CheckoutView):
+            return self._item_gains(view)
         return view.accept_probabilities() * self.values(view)
 
     def select(self, obs: np.ndarray, allowed: np.ndarray, deterministic: bool) -> np.ndarray:
+        view = self.view(len(obs))
+        if isinstance(view, CheckoutView):
+            return self._select_v1(view, allowed)
         if self.slate_size == 1:
             return super().select(obs, allowed, deterministic)
-        view = self.view(len(obs))
         return best_assortment(view, self.values(view), allowed, self.slate_size)
+
+    def _reward(self) -> str:
+        return getattr(self.env.unwrapped.sim.config, "reward", "basket_value")
+
+    def _item_gains(self, view: CheckoutView) -> np.ndarray:
+        """(B, M) the expected one-step gain of showing each item alone."""
+        reward = self._reward()
+        if reward == "click":
+            return view.item_takes()
+        if reward == "attributed":
+            return view.item_takes() * view.line_values * (1.0 - view.exit_hazard)
+        return view.item_values()
+
+    def _slate_gains(self, view: CheckoutView, slates: np.ndarray) -> np.ndarray:
+        reward = self._reward()
+        if reward == "click":
+            return view.slate_takes(slates).sum(1)
+        if reward == "attributed":
+            takes = view.slate_takes(slates)
+            items = np.where(slates >= 0, view.line_values[np.maximum(slates, 0)], 0.0)
+            return (takes * items).sum(1) * (1.0 - view.exit_hazard)
+        return view.slate_values(slates)
+
+    def _select_v1(self, view: CheckoutView, allowed: np.ndarray) -> np.ndarray:
+        """(B, K) the slate (or item) of largest one-step gain; ``n_items`` shows nothing."""
+        k, n = self.slate_size, len(allowed)
+        gains = self._item_gains(view)
+        best = top_k(gains, allowed, k)
+        single = np.full((n, k), -1)
+        single[:, 0] = best[:, 0]
+        options = [np.full((n, k), -1), single]
+        if k > 1:
+            once = first_occurrence(best)
+            useful = np.take_along_axis(allowed, best, axis=1) & once
+            options.append(np.where(useful, best, -1))
+        values = np.stack([self._slate_gains(view, o) for o in options], axis=1)
+        choice = np.stack(options, axis=1)[np.arange(n), values.argmax(1)]
+        return np.where(choice >= 0, choice, self.n_items)
+
+
+class NoRecommendationAgent(Agent):
+    """Shows nothing, ever: the no-recommendation control as a policy (CartRec-v1's
+    show-nothing action: item ``M``, a slate of ``M`` s, or offer ``C`` on bundles)."""
+
+    def __init__(self, env: Env, *, seed: int | None = None):
+        super().__init__(env, seed=seed)
+        core = env.unwrapped
+        space = getattr(core, "single_action_space", core.action_space)
+        n = int(space.n) if hasattr(space, "n") else int(space.nvec[0])
+        layout = self.layout
+        offers = layout.n_actions if isinstance(layout, BundleLayout) else layout.n_items
+        if n <= offers:
+            raise ValueError(
+                "this environment has no show-nothing action (a CartRec-v0 id: its control "
+                "is show_recommendations=False)"
+            )
+        self.nothing_ = offers
+
+    def scores(self, obs: np.ndarray, explore: bool = False) -> np.ndarray:
+        return np.zeros((len(obs), self.n_items))
+
+    def select(self, obs: np.ndarray, allowed: np.ndarray, deterministic: bool) -> np.ndarray:
+        return np.full((len(obs), self.slate_size), self.nothing_)
+
+    def check_obs(self, observation):
+        return np.asarray(observation, dtype=np.float32)
 
 
 def best_assortment(

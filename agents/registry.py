@@ -12,6 +12,8 @@ runs numpy's ALS whatever optional packages are installed). Each :class:`AgentSp
 how the agent learns (``kind``) and which environments it can act on (``acts_on``, a set
 of :data:`ENV_KINDS`). Log-based agents still need ``fit(training_logs)``, online ones
 ``learn(env, steps)``; SB3 entries build a model with :func:`cartgym.agents.sb3.make_model`.
+``no_recommendation`` shows nothing (CartRec-v1's show-nothing action; on CartRec-v0 the
+harness runs the control with ``show_recommendations=False`` instead).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .bundles import (
 )
 from .cf import CoOccurrenceAgent, MatrixFactorizationAgent, PopularityAgent
 from .protocol import Agent
-from .references import OracleMyopicAgent, RandomAgent
+from .references import NoRecommendationAgent, OracleMyopicAgent, RandomAgent
 
 # What an environment's actions are.
 ENV_KINDS = {
@@ -51,7 +53,7 @@ class AgentSpec:
 
     kind: str
     acts_on: frozenset[str]
-    maker: Callable[..., Any] | None  # maker(env, seed=..., **settings); None: the control
+    maker: Callable[..., Any]  # maker(env, seed=..., **settings)
     description: str
 
 
@@ -113,7 +115,7 @@ AGENTS: dict[str, AgentSpec] = {
         "online", frozenset({"bundles"}), _item_sum("linucb"), "sum of item scores"
     ),
     "no_recommendation": AgentSpec(
-        "control", frozenset(ENV_KINDS), None, "shows nothing (the control)"
+        "control", frozenset(ENV_KINDS), NoRecommendationAgent, "shows nothing (the control)"
     ),
     "dqn": AgentSpec("sb3", frozenset({"items", "bundles"}), _sb3("dqn"), "SB3 DQN, masked"),
     "ppo": AgentSpec("sb3", frozenset(ENV_KINDS), _sb3("ppo"), "SB3 PPO, masked"),
@@ -137,10 +139,7 @@ def agent_spec(name: str) -> AgentSpec:
 
 def make_agent(name: str, env: Any, *, seed: int | None = None, **settings: Any) -> Any:
     """Build the registered agent ``name`` on ``env`` with the harness's defaults."""
-    spec = agent_spec(name)
-    if spec.maker is None:
-        raise ValueError(f"{name!r} is the no-recommendation control: it has no agent to build")
-    return spec.maker(env, seed=seed, **settings)
+    return agent_spec(name).maker(env, seed=seed, **settings)
 
 
 def agents_for(env_kind: str, exclude: tuple[str, ...] = ()) -> list[str]:

@@ -87,6 +87,22 @@ class Evaluation:
         """:func:`summarize` of the sessions."""
         return summarize(self.sessions, level)
 
+    def against_twin(self) -> dict[str, float]:
+        """CartRec-v1's counterfactual measures (NaN on v0): the incremental basket value
+        (mean over sessions of basket value minus the twin's), the items purchased over
+        the twin's (a ratio - 1), conversion over the twin's, and the share of the items
+        taken from recommendations that the twin added to its cart too (NaN if none)."""
+        s = self.sessions
+        items = (s["basket_size"] * (s["checkout"] > 0)).sum()
+        twin_items = (s["twin_basket_size"] * (s["twin_checkout"] > 0)).sum()
+        taken = s["session_taken"].sum()
+        return {
+            "incremental_basket_value": float((s["basket_value"] - s["twin_basket_value"]).mean()),
+            "incremental_items": float(items / twin_items - 1) if twin_items > 0 else np.nan,
+            "incremental_conversion": float((s["checkout"] - s["twin_checkout"]).mean()),
+            "bought_anyway_share": float(s["bought_anyway"].sum() / taken) if taken > 0 else np.nan,
+        }
+
     def summary(self) -> dict[str, float]:
         """Point estimates: :func:`summarize`'s means, coverage (share of the catalogue
         shown), items taken per recommendation, discount cost per session, sessions."""

@@ -239,7 +239,7 @@ def fuzz_env(env_id: str, n: int, hypothesis_seed: int = 0, n_items: int = 30) -
                 space = getattr(env, "single_observation_space", env.observation_space)
                 assert np.isfinite(batch).all() and np.isfinite(reward).all()
                 assert all(space.contains(row) for row in batch)
-                cart = np.atleast_2d(core.sim.in_cart)
+                cart = np.atleast_2d(core.sessions.in_cart())  # not CartRec-v1's twins
                 assert np.array_equal(batch[:, : core.layout.n_items] > 0.5, cart)
                 assert np.array_equal(np.atleast_1d(info["cart_size"]), cart.sum(axis=1))
                 masks = np.atleast_2d(core.action_masks())
@@ -272,16 +272,18 @@ def _masks_from_observation(core, batch: np.ndarray) -> np.ndarray:
     from the candidate block) is in the cart."""
     n_items = core.layout.n_items
     cart = batch[:, :n_items] > 0.5
+    nothing = np.ones((len(batch), core.sessions.nothing), dtype=bool)  # v1: show nothing
     block = getattr(core.sessions, "candidate_block", None)
     if block is None:
         space = getattr(core, "single_action_space", core.action_space)
-        return np.tile(~cart, (1, len(getattr(space, "nvec", [0]))))
+        per_slot = np.concatenate([~cart, nothing], axis=1)
+        return np.tile(per_slot, (1, len(getattr(space, "nvec", [0]))))
     candidates = batch[:, block].reshape(len(batch), -1, len(CANDIDATE_FEATURES))
     columns = [CANDIDATE_FEATURES.index(f"item_{k}") for k in (1, 2, 3)]
     items = np.rint(candidates[..., columns] * n_items).astype(int) - 1  # -1: no item
     rows = np.arange(len(batch))[:, None, None]
     taken = (items >= 0) & cart[rows, np.maximum(items, 0)]
-    return ~taken.any(axis=2)
+    return np.concatenate([~taken.any(axis=2), nothing], axis=1)
 
 
 def _action(env, core, pick: int, masked_share: float, batched: bool):

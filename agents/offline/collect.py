@@ -229,7 +229,7 @@ def _logs(
     reset_infos = {}
     for key, values in infos.items():
         filler = {"f": np.nan, "b": False, "i": -1}.get(values.dtype.kind, 0)
-        column = np.full(n_episodes, filler, dtype=values.dtype)
+        column = np.full((n_episodes, *values.shape[1:]), filler, dtype=values.dtype)
         for ids, reset in starts:
             if key in reset:
                 column[ids] = reset[key]

@@ -17,6 +17,7 @@ shopper's history of it, its popularity and its log price.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -128,8 +129,9 @@ class EmbeddingExtractor(BaseFeaturesExtractor):
 class ItemHead(nn.Module):
     """Scores of every item from features h: u_j(h) . e_i + b_ji for j < n_out blocks.
 
-    The output is (B, n_out * M), laid out as n_out blocks of M (slate positions of a
-    MultiDiscrete policy, or the quantiles of QR-DQN), like the linear layer it replaces.
+    The output is (B, n_out * (M + extra)), laid out as n_out blocks (slate positions of a
+    MultiDiscrete policy, or the quantiles of QR-DQN), like the linear layer it replaces;
+    ``extra`` actions after the items (CartRec-v1's show-nothing) get a linear score of h.
     """
 
     def __init__(
@@ -138,10 +140,13 @@ class ItemHead(nn.Module):
         item_factors: th.Tensor,
         n_out: int = 1,
         extractor: EmbeddingExtractor | None = None,
+        extra: int = 0,
     ):
         super().__init__()
         m, d = item_factors.shape
         self.n_out, self.n_items, self.dim = int(n_out), int(m), int(d)
+        self.extra = int(extra)
+        self.others = nn.Linear(in_features, self.n_out * self.extra) if self.extra else None
         self.register_buffer("item_factors", item_factors.detach().clone())
         self.project = nn.Linear(in_features, self.n_out * self.dim)
         self.bias = nn.Parameter(th.zeros(self.n_out, self.n_items))
@@ -167,16 +172,24 @@ class ItemHead(nn.Module):
                 raise RuntimeError("ItemHead: the extractor has not seen these observations")
             w = self.weigh(features).view(-1, self.n_out, len(PER_ITEM_FEATURES))
             scores = scores + th.einsum("bok,bmk->bom", w, per_item)
-        return scores.reshape(-1, self.n_out * self.n_items)
+        if self.others is not None:
+            others = self.others(features).view(-1, self.n_out, self.extra)
+            scores = th.cat([scores, others], dim=2)
+        return scores.reshape(-1, self.n_out * (self.n_items + self.extra))
 
 
-def item_head_for(extractor: nn.Module, in_features: int, n_out: int) -> ItemHead | None:
-    """An :class:`ItemHead` when ``extractor`` asks for one (``dot_head=True``), else None."""
+def item_head_for(
+    extractor: nn.Module, in_features: int, n_out: int, n_actions: int | None = None
+) -> ItemHead | None:
+    """An :class:`ItemHead` when ``extractor`` asks for one (``dot_head=True``), else None;
+    ``n_actions`` beyond the items (CartRec-v1's show-nothing) get scores of their own."""
     if not getattr(extractor, "dot_head", False):
         return None
+    factors: Any = extractor.item_factors
     return ItemHead(
         in_features,
-        extractor.item_factors,  # type: ignore[arg-type]
+        factors,
         n_out,
         extractor if isinstance(extractor, EmbeddingExtractor) else None,
+        0 if n_actions is None else n_actions - len(factors),
     )

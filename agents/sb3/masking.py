@@ -36,16 +36,18 @@ class MaskSource:
 
     Action a's flag is ``obs[:, start + a * stride]``. With ``allowed_if_set`` a flag above
     0.5 allows the action (a bundle candidate's ``available`` feature); without, it forbids
-    it (the cart block: 1 for an item in the cart).
+    it (the cart block: 1 for an item in the cart). ``nothing`` more actions follow, always
+    allowed (CartRec-v1's show-nothing action).
     """
 
     start: int
     stride: int
     n_actions: int
     allowed_if_set: bool
+    nothing: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("start", "stride", "n_actions"):
+        for name in ("start", "stride", "n_actions", "nothing"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
                 raise ValueError(f"{name} must be an int, got {value!r}")
@@ -53,26 +55,29 @@ class MaskSource:
             raise ValueError(f"expected start >= 0, stride >= 1 and n_actions >= 1, got {self}")
 
     @classmethod
-    def cart(cls, n_items: int) -> MaskSource:
+    def cart(cls, n_items: int, nothing: int = 0) -> MaskSource:
         """The cart block of an item or slate environment of ``n_items`` items."""
-        return cls(0, 1, int(n_items), False)
+        return cls(0, 1, int(n_items), False, int(nothing))
 
     @classmethod
-    def candidates(cls, block_start: int, n_actions: int) -> MaskSource:
+    def candidates(cls, block_start: int, n_actions: int, nothing: int = 0) -> MaskSource:
         """The ``available`` features of a bundle environment's candidate block."""
         offset = CANDIDATE_FEATURES.index("available")
-        return cls(int(block_start) + offset, len(CANDIDATE_FEATURES), int(n_actions), True)
+        stride = len(CANDIDATE_FEATURES)
+        return cls(int(block_start) + offset, stride, int(n_actions), True, int(nothing))
 
     @classmethod
     def of_env(cls, env: Any) -> MaskSource | None:
         """The mask source of a cartgym environment (single, vector, or SB3 VecEnv); None
         for an environment that is not cartgym's."""
         layout = _attribute(env, "layout")
+        space = _attribute(env, "single_action_space") or _attribute(env, "action_space")
+        if not isinstance(layout, ObservationLayout) or space is None:
+            return None
+        n, _ = action_shape(space)
         if isinstance(layout, BundleLayout):
-            return cls.candidates(layout.candidates.start, layout.n_actions)
-        if isinstance(layout, ObservationLayout):
-            return cls.cart(layout.n_items)
-        return None
+            return cls.candidates(layout.candidates.start, layout.n_actions, n - layout.n_actions)
+        return cls.cart(layout.n_items, n - layout.n_items)
 
     @classmethod
     def infer(cls, observation_space: spaces.Space, action_space: spaces.Space) -> MaskSource:
@@ -85,9 +90,13 @@ class MaskSource:
         """
         n, _ = action_shape(action_space)
         size = int(np.prod(observation_space.shape or (0,)))
-        rest = size - len(SCALARS) - len(CANDIDATE_FEATURES) * n
-        if size != 2 * n + len(SCALARS) and rest > 0 and rest % 2 == 0:
-            return cls.candidates(size - len(CANDIDATE_FEATURES) * n, n)
+        for nothing in (0, 1):  # CartRec-v0's spaces, then v1's (one show-nothing action)
+            flags = n - nothing
+            if size == 2 * flags + len(SCALARS):
+                return cls.cart(flags, nothing)
+            rest = size - len(SCALARS) - len(CANDIDATE_FEATURES) * flags
+            if rest > 0 and rest % 2 == 0:
+                return cls.candidates(size - len(CANDIDATE_FEATURES) * flags, flags, nothing)
         return cls.cart(n)
 
     @property
@@ -96,9 +105,16 @@ class MaskSource:
         return self.start + (self.n_actions - 1) * self.stride + 1
 
     def allowed(self, obs: Any) -> Any:
-        """(B, n_actions) True for allowed actions, from (B, D) observations (torch or numpy)."""
+        """(B, n_actions + nothing) True for allowed actions, from (B, D) observations
+        (torch or numpy)."""
         flags = obs[:, self.start : self.end : self.stride] > 0.5
-        return flags if self.allowed_if_set else ~flags
+        flags = flags if self.allowed_if_set else ~flags
+        if not self.nothing:
+            return flags
+        if isinstance(flags, np.ndarray):
+            return np.concatenate([flags, np.ones((len(flags), self.nothing), bool)], axis=1)
+        ones = th.ones((len(flags), self.nothing), dtype=th.bool, device=flags.device)
+        return th.cat([flags, ones], dim=1)
 
 
 def _attribute(env: Any, name: str) -> Any:
@@ -114,7 +130,7 @@ def _attribute(env: Any, name: str) -> Any:
 
 def _check_fits(source: MaskSource, observation_space: spaces.Space, n_actions: int) -> None:
     size = int(np.prod(observation_space.shape or (0,)))
-    if source.end > size or source.n_actions != n_actions:
+    if source.end > size or source.n_actions + source.nothing != n_actions:
         raise ValueError(
             f"mask_source {source} does not fit observations of {size} entries and "
             f"{n_actions} actions"
@@ -147,7 +163,7 @@ def random_allowed(
     action allowed by ``source`` (default: the cart block of ``n_items`` items)."""
     obs = np.asarray(obs).reshape(-1, np.shape(obs)[-1])
     source = source or MaskSource.cart(n_items)
-    draws = rng.random((len(obs), source.n_actions))
+    draws = rng.random((len(obs), source.n_actions + source.nothing))
     draws[~source.allowed(obs)] = -1.0
     return draws.argmax(axis=1)
 

@@ -52,7 +52,8 @@ class MaskedQNetwork(QNetwork):
             mask_source, self.observation_space, self.action_space
         )
         last: Any = self.q_net[-1]
-        head = item_head_for(self.features_extractor, last.in_features, 1)
+        n_actions = action_shape(self.action_space)[0]
+        head = item_head_for(self.features_extractor, last.in_features, 1, n_actions)
         if head is not None:
             self.q_net[-1] = head
 
@@ -70,7 +71,8 @@ class MaskedQuantileNetwork(QuantileNetwork):
             mask_source, self.observation_space, self.action_space
         )
         last: Any = self.quantile_net[-1]
-        head = item_head_for(self.features_extractor, last.in_features, self.n_quantiles)
+        n_actions = action_shape(self.action_space)[0]
+        head = item_head_for(self.features_extractor, last.in_features, self.n_quantiles, n_actions)
         if head is not None:
             self.quantile_net[-1] = head
 
@@ -208,7 +210,7 @@ class MaskedActorCriticPolicy(MaskableActorCriticPolicy):
     def _build(self, lr_schedule: Schedule) -> None:
         super()._build(lr_schedule)
         head = item_head_for(
-            self.features_extractor, self.mlp_extractor.latent_dim_pi, self.slate_size
+            self.features_extractor, self.mlp_extractor.latent_dim_pi, self.slate_size, self.n_items
         )
         if head is not None:
             self.action_net = head

@@ -98,6 +98,19 @@ PRESETS["baselines"] = {
     "curve_points": 0,
     "curve_sessions": 100,
 }
+# CartRec-v1's plausibility check (docs/results/cartrec-v1/plausibility.md): the control,
+# the references and the log-based recommenders against their twins, 5 seeds.
+PRESETS["plausibility"] = {
+    "name": "plausibility",
+    "agents": ["no_recommendation", "random", "popularity", "cooccurrence", "oracle_myopic"],
+    "envs": [{"id": "CartRec-v1"}],
+    "seeds": [0, 1, 2, 3, 4],
+    "budget": 1,
+    "eval_sessions": 2000,
+    "eval_lanes": 100,
+    "curve_points": 0,
+    "curve_sessions": 100,
+}
 # The same sweep with 5 seeds, 3x the training budget and 500 sessions per run (about half
 # an hour on two CPU cores with --workers 2).
 PRESETS["combinations_large"] = {

@@ -23,6 +23,7 @@ from cartgym.agents.logs import LogAgent
 from cartgym.agents.protocol import OnlineAgent
 from cartgym.agents.registry import AGENTS
 from cartgym.evaluation import evaluate
+from cartgym.stats import mean_ci
 from cartgym.harness.config import BenchConfig, ConfigError, Run, SweepEnv
 from cartgym.sim.population import is_eval_user
 from cartgym.world import DEFAULT_WORLD, resolve_world
@@ -61,6 +62,11 @@ def training_logs(env_config: SweepEnv):
 
 
 # --------------------------------------------------------------------------- one run
+def env_dynamics(env: SweepEnv) -> str:
+    """The shopper model of ``env``: ``"v1"`` or ``"v0"`` (from its registered arguments)."""
+    return str({**gym.spec(env.id).kwargs, **env.kwargs}.get("dynamics", "v0"))
+
+
 def make_env(env: SweepEnv, population: str, lanes: int | None = None, **extra):
     kwargs = {**env.kwargs, "population": population, **extra}
     if lanes is None:
@@ -74,7 +80,9 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
     kind, maker = AGENTS[run.agent].kind, AGENTS[run.agent].maker
     settings = config.agent_kwargs.get(run.agent, {})
     eval_seed = 1_000_000 + run.seed
-    control = {"show_recommendations": False} if kind == "control" else {}
+    v0 = env_dynamics(run.env) == "v0"
+    # v0 has no show-nothing action: its control is the same shoppers with nothing shown
+    control = {"show_recommendations": False} if kind == "control" and v0 else {}
     eval_env = make_env(run.env, "eval", lanes=config.eval_lanes, **control)
     curve: list[tuple[int, float]] = []
     started = time.perf_counter()
@@ -84,7 +92,7 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         from cartgym.harness.sb3_runs import sb3_policy  # SB3 and torch, for SB3 runs only
 
         act, learn = sb3_policy(run.agent, run.env, run.seed, settings)
-    elif kind == "control":  # the same shoppers, shown nothing: actions are ignored
+    elif kind == "control" and v0:  # the same shoppers, shown nothing: actions are ignored
 
         def act(obs):
             return np.zeros(eval_env.action_space.shape, dtype=np.int64)
@@ -117,8 +125,9 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
             point = evaluate(act, point_env, config.curve_sessions, eval_seed).summary()
             curve.append((interactions, point["revenue_per_session"]))
     clock = time.perf_counter()
-    metrics = evaluate(act, eval_env, config.eval_sessions, eval_seed).summary()
+    result = evaluate(act, eval_env, config.eval_sessions, eval_seed)
     eval_seconds = time.perf_counter() - clock
+    metrics = result.summary()
     return {
         "config": config.name,
         "agent": run.agent,
@@ -129,6 +138,7 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         "seed": run.seed,
         "interactions": interactions,
         **{m: float(metrics[m]) for m in METRICS},
+        **session_intervals(result),
         "sessions": int(metrics["sessions"]),
         "train_seconds": train_seconds,
         "eval_seconds": eval_seconds,
@@ -136,6 +146,29 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         "curve": json.dumps(curve),
         "cartgym_version": __version__,
     }
+
+
+# CartRec-v1's measures against each session's twin (NaN on v0), in every row
+TWIN_METRICS = (
+    "incremental_basket_value",
+    "incremental_items",
+    "incremental_conversion",
+    "bought_anyway_share",
+)
+
+
+def session_intervals(result: Any) -> dict[str, float]:
+    """The twin measures, and the 95% intervals over this run's sessions of the metrics
+    (``<metric>_low`` / ``<metric>_high``; the incremental value's from its per-session
+    differences)."""
+    out: dict[str, float] = dict(result.against_twin())
+    for name, interval in result.metrics().items():
+        out[f"{name}_low"], out[f"{name}_high"] = interval.low, interval.high
+    sessions = result.sessions
+    difference = mean_ci((sessions["basket_value"] - sessions["twin_basket_value"]).to_numpy())
+    out["incremental_basket_value_low"] = difference.low
+    out["incremental_basket_value_high"] = difference.high
+    return out
 
 
 def _one_thread() -> None:

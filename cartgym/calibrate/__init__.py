@@ -1,6 +1,15 @@
 """Fit a ShopperWorld from transactions (re-exported here with the world file types)."""
 
-from cartgym.calibrate.fit import FitConfig, fit
+from cartgym.calibrate.fit import FitConfig, fit, fit_v1
+from cartgym.calibrate.stop_fit import StopFitConfig
 from cartgym.world import ChoiceCoefficients, ShopperWorld, WorldFileError
 
-__all__ = ["ChoiceCoefficients", "FitConfig", "ShopperWorld", "WorldFileError", "fit"]
+__all__ = [
+    "ChoiceCoefficients",
+    "FitConfig",
+    "ShopperWorld",
+    "StopFitConfig",
+    "WorldFileError",
+    "fit",
+    "fit_v1",
+]

@@ -293,3 +293,48 @@ def fit_world_stop(
         "estimator": "statsmodels Logit (maximum likelihood), SEs clustered by basket x order",
     }
     return stop, user_basket_values(values, users, world.n_users), report
+
+
+def heldout_decisions(
+    world: Any, log: Any, orders: int = 2, seed: int = 0, max_baskets: int | None = 5000
+) -> StopDecisions:
+    """The stop decisions of held-out baskets ``log`` (a BasketLog over ``world``'s items
+    and users) under the world's fitted shoppers: tastes, history and complements as the
+    simulator has them, users outside the world with the population's mean taste."""
+    from cartgym.sim.choice import ChoiceModel
+
+    model = ChoiceModel(world)
+    rng = np.random.default_rng(seed)
+    rows = np.arange(log.items.shape[0])
+    if max_baskets is not None and len(rows) > max_baskets:
+        rows = np.sort(rng.choice(len(rows), max_baskets, replace=False))
+    users = log.users[rows]
+    known = users >= 0
+    values = world.user_basket_values
+    typical = np.where(known, values[np.maximum(users, 0)], world.stop.typical_value)
+    complement = world.complement
+    baskets = [log.items.indices[log.items.indptr[r] : log.items.indptr[r + 1]] for r in rows]
+
+    def static(b: int) -> np.ndarray:
+        user = users[b]
+        taste = world.user_factors[user] if user >= 0 else world.taste_mean
+        history = (
+            world.history[user].toarray().astype(np.float32)
+            if user >= 0
+            else np.zeros((1, world.n_items), np.float32)
+        )
+        return model.static_utilities(taste[None].astype(np.float32), history)[0].astype(float)
+
+    def complement_rows(b: int, items: np.ndarray) -> np.ndarray:
+        return complement[items].toarray().astype(np.float64)
+
+    return stop_decisions(
+        baskets,
+        static,
+        complement_rows,
+        typical,
+        world.line_values,
+        model.complement_weight,
+        rng,
+        orders,
+    )

@@ -58,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--all-items", action="store_true", help="keep every item")
     fit.add_argument("--factors", type=positive_int, help="embedding dimension (default 16)")
     fit.add_argument("--seed", type=int, default=0, help="seed of the fit (default 0)")
+    fit.add_argument(
+        "--v0",
+        action="store_true",
+        help="a schema-1 world for CartRec-v0 (no stop model); default: schema 2, CartRec-v1",
+    )
 
     info = commands.add_parser("info", help="describe a world file")
     info.add_argument("world", help="a world file, or 'online_retail'")
@@ -128,7 +133,7 @@ def _passthrough(command: str, argv: list[str], debug: bool) -> int:
 
 
 def _fit(args: argparse.Namespace) -> None:
-    from cartgym.calibrate import FitConfig, fit
+    from cartgym.calibrate import FitConfig, StopFitConfig, fit
     from cartgym.data import load_online_retail, online_retail_item_names
 
     output = Path(args.output)
@@ -142,14 +147,16 @@ def _fit(args: argparse.Namespace) -> None:
     else:
         transactions = load_mapped(args.source, args, strict=args.strict)
     print(transactions.report)
-    settings: dict[str, object] = {"seed": args.seed}
+    # v1 (the default): every logged basket seeds sessions, the stop model is fitted too
+    settings: dict[str, object] = {"seed": args.seed, "min_session_size": 2 if args.v0 else 1}
     if args.all_items:
         settings["n_items"] = None
     elif args.n_items:
         settings["n_items"] = args.n_items
     if args.factors:
         settings["factors"] = args.factors
-    world = fit(transactions, FitConfig.from_dict(settings), item_names=names)
+    stop = None if args.v0 else StopFitConfig()
+    world = fit(transactions, FitConfig.from_dict(settings), stop=stop, item_names=names)
     world.save(output)
     print(world.summary())
     print(f"wrote {output} in {time.perf_counter() - started:.1f} s")

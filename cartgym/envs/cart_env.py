@@ -21,21 +21,34 @@ class CartEnv(gym.Env):
     ## Description
 
     A shopper, drawn from the logged customers of a real retailer, fills a cart. At each
-    add-to-cart moment the agent recommends one item (or a slate of ``slate_size`` items).
-    The shopper's next item is drawn from a conditional logit over the items not yet in
-    the cart, fitted by maximum likelihood on logged baskets: utility = taste (matrix
-    factorisation) + repeat buying + popularity + price + complementarity with the cart
-    (shrunk PMI). Recommended items carry a salience bonus; if the draw lands on one, the
-    recommendation is accepted. Otherwise the shopper adds an item on their own, and the
-    ignored recommendation costs patience.
+    add-to-cart moment the agent recommends one item (or a slate of ``slate_size`` items),
+    or nothing. The shopper first decides whether to check out, by a logit fitted on
+    logged baskets: P = sigmoid(V0 - lambda IV), V0 = a + b log(1 + cart size) +
+    c log(cart value / the shopper's typical basket value), IV the log of the summed
+    choice weights of the items not in the cart (shown ones boosted). If they go on, their
+    next item is one draw from a conditional logit over the items not in the cart, fitted
+    by maximum likelihood: utility = taste (matrix factorisation) + repeat buying +
+    popularity + price + complementarity with the cart (shrunk PMI); a shown item's weight
+    is multiplied by exp(salience + position effect). If the draw lands on a shown item
+    the recommendation is taken; the shopper then also adds an item of their own with
+    probability ``impulse`` (an impulse add). Otherwise they add their own item. Each
+    step they may leave, losing the cart (``exit_hazard``, plus ``annoyance`` after an
+    ignored recommendation). Every shopper has a counterfactual twin, shown nothing, who
+    meets the same random draws: the incremental value of a session is exact.
+
+    The response to being shown an item (salience, impulse, the shown items' weight in
+    IV) cannot be identified from purchase logs; it is calibrated to field experiments
+    (docs/calibration.md). ``dynamics="v0"`` (the CartRec-v0 ids) keeps v0's shoppers.
 
     ## Action Space
 
-    ``slate_size == 1``: ``Discrete(M)``, the index of the recommended item.
-    ``slate_size == K > 1``: ``MultiDiscrete([M] * K)``; a repeated item is shown once.
-    Items already in the cart are legal but masked by :meth:`action_masks` (a masked
-    recommendation is always ignored, which costs patience). Anything outside the action
-    space raises ``ValueError``.
+    ``slate_size == 1``: ``Discrete(M + 1)``: item i in [0, M) shows item i, ``M`` shows
+    nothing. ``slate_size == K > 1``: ``MultiDiscrete([M + 1] * K)``; a slot holding ``M``
+    is empty (all empty: nothing shown), a repeated item is shown once. Bundle envs:
+    ``Discrete(C + 1)``, the last offer showing nothing. Items already in the cart are
+    legal but masked by :meth:`action_masks` (such a recommendation is never taken);
+    showing nothing is always allowed. Anything outside the action space raises
+    ``ValueError``. (v0: ``Discrete(M)`` / ``MultiDiscrete([M] * K)`` / ``Discrete(C)``.)
 
     ## Observation Space
 
@@ -43,80 +56,97 @@ class CartEnv(gym.Env):
     shopper's logged purchase history (M entries, scaled log counts), then six scalars:
     cart size, cart value, last recommendation accepted, acceptance rate so far, ignored
     recommendations so far, and whether the shopper has a logged history. The layout is
-    ``env.unwrapped.layout``. The shopper's taste, intended basket size and patience are
-    hidden.
+    ``env.unwrapped.layout`` (:class:`~cartgym.envs.observation.ObservationEncoder` builds
+    the same observations from logged carts). The shopper's taste, typical basket value
+    and the twin are hidden.
 
     ## Rewards
 
-    ``reward="revenue"`` (default): the line value (unit price x median quantity) of an
-    accepted recommendation, else 0. ``"click"``: 1 per accepted recommendation.
-    ``"basket_value"``: the value of the whole cart, paid at checkout. Every step's
-    ``info`` carries all parts: ``accepted`` (the first item taken, -1 for none),
-    ``accepted_count`` (items taken from the slate), ``organic`` (the shopper's own item,
-    -1 for none), ``rec_revenue``, ``organic_revenue``, ``discount_cost``, ``cart_size``,
-    ``cart_value``, ``checkout``, ``abandoned``.
+    ``reward="basket_value"`` (default): the value of the cart (unit price x median
+    quantity of each item), paid at checkout; 0 if the shopper leaves. ``"attributed"``:
+    the line value of the items taken from recommendations, paid at checkout.
+    ``"incremental"``: the basket value paid minus the twin's, paid when the session ends.
+    ``"click"``: 1 per item taken from a recommendation. Every step's ``info`` carries:
+    ``accepted`` (the first item taken, -1 for none), ``taken`` (every item taken from the
+    slate, in order, -1 padded), ``accepted_count``, ``organic`` (the shopper's own item, -1
+    for none), ``rec_revenue``, ``organic_revenue``, ``discount_cost``, ``cart_size``,
+    ``cart_value``, ``basket_value`` (paid), ``checkout``, ``abandoned``; at a session's
+    last step also ``twin_basket_value``, ``twin_basket_size``, ``twin_checkout``,
+    ``session_taken`` and ``bought_anyway`` (taken items the twin carted too).
 
     ## Starting State
 
-    A logged basket is drawn at random; its customer (taste, history) becomes the shopper,
-    its number of catalogue items the intended basket size. Patience is geometric with mean
-    ``patience_mean``. The cart starts with one item the shopper chose on their own.
+    A logged basket is drawn at random; its customer (taste, history, typical basket
+    value) becomes the shopper. The cart starts with one item the shopper chose on their
+    own. The twin starts identical.
 
     ## Episode End
 
-    Terminated when the cart reaches the intended size (checkout) or patience runs out
-    (abandonment). Truncated after ``max_episode_steps`` (100 for the registered ids).
+    Terminated at checkout or when the shopper leaves (abandonment). Truncated after
+    ``max_episode_steps`` (100 for the registered ids).
 
     ## Arguments
 
     * ``world``: ``"online_retail"`` (bundled, default), a path to a world file from
-      ``cartgym fit``, or a :class:`~cartgym.world.ShopperWorld`.
+      ``cartgym fit``, or a :class:`~cartgym.world.ShopperWorld`. v1 reads schema-2
+      worlds (with a stop model), v0 schema-1 worlds; the other raises ``ValueError``.
     * ``n_items``: keep only the world's ``n_items`` most popular items (default: all).
     * ``slate_size``: items recommended per step (default 1).
-    * ``reward``: ``"revenue"``, ``"click"`` or ``"basket_value"``.
-    * ``salience``: log-odds bonus of a recommended item (default 2.0, an assumption).
-    * ``patience_mean``: mean ignored recommendations tolerated (default 10, an assumption).
+    * ``reward``: see Rewards (v0: ``"revenue"``, ``"click"`` or ``"basket_value"``).
+    * ``salience``: log-odds bonus of a shown item (calibrated; v0: 2.0).
+    * ``position_effects``: log-odds added to the salience per slate slot (default 0s).
+    * ``impulse``: chance that a taken recommendation is an impulse add (calibrated).
+    * ``shown_inclusive_value``: the weight of what shown items add to IV (calibrated).
+    * ``inclusive_value``: lambda of the stop model (default: the world's fitted value).
+    * ``exit_hazard``: per-step chance of leaving (default 0, buyers only; the Baymard
+      calibration is ``CartRec-Abandon-v1``).
+    * ``annoyance``: added chance of leaving after an ignored recommendation (default 0;
+      v0's patience mean of 10 is ``CartRec-Patience-v1``).
+    * ``patience_mean``: v0 only, mean ignored recommendations tolerated (default 10).
     * ``new_shopper_rate``: share of shoppers with no history, taste from the fitted
       population Gaussian (default 0).
-    * ``population``: ``"all"``, ``"train"`` or ``"eval"``: which logged users arrive
-      (a fixed 80/20 split by user id).
+    * ``population``: ``"all"``, ``"train"`` or ``"eval"``: which logged users arrive.
     * ``response``: ``"single"`` (default: at most one item of a slate is taken) or
       ``"multi"`` (any subset, by sequential picks with the cart updated between picks;
       needs ``slate_size >= 2``).
-    * ``show_recommendations``: ``False`` runs the no-recommendation control: the same
-      shoppers fill their carts on their own (actions are ignored, patience is never used).
-    * ``bundle_candidates``: offer bundles instead of items: ``Discrete(C)`` with
-      C = ``bundle_candidates`` x ``len(bundle_discounts)``; each action is one of the
+    * ``show_recommendations``: v0 only: ``False`` runs v0's no-recommendation control
+      (in v1 showing nothing is an action).
+    * ``bundle_candidates``: offer bundles instead of items: ``Discrete(C)`` (v1: C + 1)
+      with C = ``bundle_candidates`` x ``len(bundle_discounts)``; each action is one of the
       bundles (2-3 complementary items, see :mod:`cartgym.envs.bundles`) most
       complementary to the cart, at one of ``bundle_discounts`` (default 0, 10%, 20%). The
-      shopper takes the whole bundle or nothing; the reward is its revenue net of
-      discount; the observation gains 9 features per action (items, value, discount, lift
-      with the cart, lift within, popularity, available: see
-      ``cartgym.envs.observation.CANDIDATE_FEATURES``; ``env.unwrapped.layout`` is then a
-      ``BundleLayout`` whose ``candidates`` slice holds them); masks hide bundles that
-      overlap the cart.
+      shopper takes the whole bundle or nothing; the observation gains 9 features per
+      action (items, value, discount, lift with the cart, lift within, popularity,
+      available: see ``cartgym.envs.observation.CANDIDATE_FEATURES``;
+      ``env.unwrapped.layout`` is then a ``BundleLayout`` whose ``candidates`` slice holds
+      them); masks hide bundles that overlap the cart.
     * ``discount_sensitivity``: in bundle envs a discount d multiplies the bundle's weight
       by (1 - d) ** -discount_sensitivity (default 1.0, an assumption).
     * ``render_mode``: ``None`` or ``"ansi"``.
+    * ``backend``: ``"numpy"`` (default) or ``"torch"``; ``device``: ``"auto"`` (CUDA when
+      present), ``"cpu"`` or ``"cuda"`` (torch only). The dynamics are the same code.
 
     The arguments but ``render_mode`` are one frozen dataclass,
     :class:`~cartgym.envs.config.CartEnvConfig` (``env.unwrapped.config``; the dynamics'
     assumptions are its ``sim`` field, a :class:`~cartgym.sim.config.SimConfig`), shared
-    with the vector env; an unknown or bad argument raises ``ValueError`` naming it.
-    * ``backend``: ``"numpy"`` (default) or ``"torch"``; ``device``: ``"auto"`` (CUDA when
-      present), ``"cpu"`` or ``"cuda"`` (torch only). The dynamics are the same code.
+    with the vector env; an unknown or bad argument raises ``ValueError`` naming it and
+    the allowed range.
 
     ## Version History
 
-    * v0: initial release.
+    * v1: the checkout choice replaces v0's replayed basket size; leaving (exit hazard,
+      annoyance) replaces patience; rewards are paid at checkout; showing nothing is an
+      action; every shopper has a counterfactual twin; the response to a shown item is
+      calibrated to field experiments (salience 2.0 in v0).
+    * v0: initial release (the CartRec-v0 ids, kept for reproducibility).
 
     ## Example
 
     >>> import gymnasium as gym, cartgym
-    >>> env = gym.make("CartRec-v0")
+    >>> env = gym.make("CartRec-v1")
     >>> obs, info = env.reset(seed=0)
-    >>> obs.shape
-    (2006,)
+    >>> obs.shape, env.action_space
+    ((2006,), Discrete(1001))
     >>> mask = env.unwrapped.action_masks()
     >>> obs, reward, terminated, truncated, info = env.step(int(mask.argmax()))
     """

@@ -277,6 +277,8 @@ class CartState:
             self.blocks[:] = ops.block_sums(weights, self.block_width)
             self.total[:] = self.blocks.sum(1)
             return
+        if len(rows) == 0:
+            return
         weights = ops.exp_(
             choice.utilities(self.static[rows], self.comp_sum[rows], self.cart_size[rows])
         )

@@ -32,6 +32,7 @@ import numpy as np
 
 from cartgym.sim.carts import CartState
 from cartgym.sim.config import SimConfig
+from cartgym.sim.oracle import CheckoutView
 from cartgym.sim.population import Population
 from cartgym.sim.simulator import StepOutcome
 from cartgym.sim.streams import ARRIVAL, EXIT, RESPONSE, Streams
@@ -157,7 +158,7 @@ class CheckoutSimulator(CartState):
         discount = ops.zeros((n,), "float64")
         if discounts is not None and self.config.response == "bundle":
             discount = ops.asarray(discounts, "float64")
-        self.last_added[:] = -1
+        self.last_added = ops.zeros((2 * n, k + 1), "int64") - 1  # refilled by _advance
         everyone = ops.join([rows, twins])
         shown = ops.join([recs[rows], ops.zeros((len(twins), k), "int64") - 1])
         offers = ops.join([discount[rows], ops.zeros((len(twins),), "float64")])
@@ -240,13 +241,39 @@ class CheckoutSimulator(CartState):
         self.n_accepted[rows] += ops.astype(accept, "int64")
         self.n_ignored[rows] += ops.astype(ignored, "int64")
         self.last_accepted[rows] = accept
-        added = ops.concat([taken, organic[:, None]])
-        if self.last_added.shape[1] != added.shape[1]:
-            self.last_added = ops.zeros((len(self.rows), added.shape[1]), "int64") - 1
-        self.last_added[rows] = ops.where(stays[:, None], added, -1)
+        # what joined the cart (slate picks join as they are made, even if the shopper
+        # then leaves; a single take only if they stay), for the observer
+        in_cart = took & (stays[:, None] | (config.response != "single"))
+        added = ops.concat([ops.where(in_cart, taken, -1), ops.where(stays, organic, -1)[:, None]])
+        self.last_added[rows, : added.shape[1]] = added
         self.checked_out[rows] = checkout
         self.done[rows] = checkout | left
         return {"taken": taken, "organic": organic, "checkout": checkout, "left": left}
+
+    def oracle_view(self) -> CheckoutView:
+        """The N shoppers' true state for the myopic reference (numpy copies)."""
+        ops, n, stop = self.ops, self.n_lanes, self.stop
+        numpy = ops.to_numpy
+        total = np.array(numpy(self.total[:n]), dtype=np.float64)
+        size = np.array(numpy(self.cart_size[:n]))
+        value = np.maximum(np.array(numpy(self.cart_value[:n])), 1e-12)
+        typical = np.array(numpy(self.typical[:n]))
+        own = np.log(np.maximum(total, 1e-300)) + np.array(numpy(self.shift[:n]))
+        base = stop.intercept + stop.log_size * np.log1p(size)
+        base = base + stop.log_value_ratio * np.log(value / typical) - self.inclusive_value * own
+        config = self.config
+        return CheckoutView(
+            weights=np.array(numpy(self.weights[:n]), dtype=np.float64),
+            total=total,
+            line_values=self.line_values,
+            boosts=config.slot_boosts(64),
+            cart_value=value,
+            base_logit=base,
+            shown_weight=float(self.shown_inclusive_value),
+            exit_hazard=float(config.exit_hazard),
+            annoyance=float(config.annoyance),
+            impulse=float(config.impulse),
+        )
 
     def _finish(self, lanes: Any) -> SessionEnds:
         """Run the twins of the sessions of ``lanes`` (which just ended) to their own end,
@@ -261,7 +288,6 @@ class CheckoutSimulator(CartState):
                 break
             nothing = ops.zeros((len(live), 1), "int64") - 1
             self._advance(live, nothing, ops.zeros((len(live),), "float64"))
-        self.last_added[twins] = -1
         paid = ops.where(self.checked_out[lanes], self.cart_value[lanes], 0.0)
         twin_paid = ops.where(self.checked_out[twins], self.cart_value[twins], 0.0)
         anyway = (self.rec_taken[lanes] & self.in_cart[twins]).sum(1)

@@ -13,7 +13,7 @@ from cartgym.agents import MatrixFactorizationAgent, PopularityAgent, RandomAgen
 from cartgym.agents.registry import AGENTS, KINDS, agent_spec, agents_for, make_agent
 from cartgym.envs.observation import ObservationEncoder
 
-BUILT_HERE = [n for n, s in AGENTS.items() if s.kind not in ("sb3", "control")]
+BUILT_HERE = [n for n, s in AGENTS.items() if s.kind != "sb3"]
 
 
 def test_every_registered_agent_has_a_kind_and_acts_somewhere():
@@ -24,7 +24,8 @@ def test_every_registered_agent_has_a_kind_and_acts_somewhere():
 
 @pytest.mark.parametrize("name", BUILT_HERE)
 def test_make_agent_builds_every_baseline(name):
-    env_id = "CartRecBundle-v0" if "bundles" in agent_spec(name).acts_on else "CartRec-v0"
+    acts_on = agent_spec(name).acts_on
+    env_id = "CartRecBundle-v1" if acts_on == {"bundles"} else "CartRec-v1"
     env = gym.make(env_id, n_items=60)
     kwargs = {"epochs": 1} if name == "neural_cf" else {}
     agent = make_agent(name, env, seed=0, **kwargs)
@@ -41,8 +42,8 @@ def test_registry_errors_name_the_agent():
     env = gym.make("CartRec-v0", n_items=60)
     with pytest.raises(ValueError, match="unknown agent 'nope'; known"):
         make_agent("nope", env)
-    with pytest.raises(ValueError, match="no-recommendation control"):
-        make_agent("no_recommendation", env)
+    with pytest.raises(ValueError, match="no show-nothing action"):
+        make_agent("no_recommendation", env)  # v0: the control is show_recommendations=False
     with pytest.raises(ValueError, match="env_kind must be one of"):
         agents_for("pixels")
 
