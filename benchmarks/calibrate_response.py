@@ -19,8 +19,10 @@ recommendation adds to the shopper's own item instead of replacing it) and the w
 the shown items in the stop model's inclusive value (lambda_shown; the logs' fitted lambda
 is the starting point). The rule: s is solved for m1; m2 is reached with rho first and
 lambda_shown only beyond rho = 1 (the inclusive-value channel above the fitted lambda is
-used only as far as impulse adds cannot reach). Each root is found by the secant method
-on the simulated moments, with common random numbers (the same draws at every point).
+used only as far as impulse adds cannot reach). When both moments cannot hold, the items
+target is kept, at the low end of the field's salience range (s = 0.1), and the share
+bought anyway it leaves is reported. Each root is found by the secant method on the
+simulated moments, with common random numbers (the same draws at every point).
 Writes ``response.md`` and ``response.json``.
 """
 
@@ -44,6 +46,7 @@ from cartgym.harness import SweepEnv, training_logs
 from cartgym.world import resolve_world
 
 M1 = 0.75
+FALLBACK_SALIENCE = 0.1  # the low end of the field's range (issue 13: 0.1 to 0.3)
 TARGETS = {"default": 0.10, "items5": 0.05, "items35": 0.35}
 FIXED = {"exit_hazard": 0.0, "annoyance": 0.0}  # the default's exits (calibrate_exits.py)
 
@@ -74,7 +77,7 @@ class Moments:
                 population="train",
                 salience=salience,
                 impulse=impulse,
-                shown_inclusive_value=lam,
+                shown_inclusive_value="fitted" if lam is None else lam,
                 **FIXED,
             )
             agent = CoOccurrenceAgent(env).fit(self.logs)
@@ -122,6 +125,14 @@ def calibrate(moments: Moments, m2_target: float, fitted_lambda: float) -> dict[
             )
         s, m1, s_hit = secant(lambda x: moments(x, rho, lam)["m1"], M1, 0.05, 0.15, 0.0, 3.0)
     point = moments(s, rho, lam)
+    if abs(point["m2"] - m2_target) >= 0.005:
+        # both moments cannot hold: keep the items target, at the low end of the field's
+        # salience range (0.1), and report the share bought anyway it leaves
+        s, rho = FALLBACK_SALIENCE, 1.0
+        lam, _, _ = secant(
+            lambda v: moments(s, 1.0, v)["m2"], m2_target, 20.0, 50.0, fitted_lambda, 100.0
+        )
+        point = moments(s, rho, lam)
     return {
         "salience": round(s, 4),
         "impulse": round(rho, 4),

@@ -57,7 +57,12 @@ def normalised_scores(table: pd.DataFrame) -> pd.Series:
 
 
 def mean_half(values: np.ndarray) -> tuple[float, float]:
-    """Mean and half-width of the 95% t interval (:func:`cartgym.stats.mean_ci`)."""
+    """Mean and half-width of the 95% t interval (:func:`cartgym.stats.mean_ci`), over the
+    values that are not NaN (the share bought anyway is NaN for a run that took none)."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return float("nan"), float("nan")
     interval = mean_ci(values)
     return interval.mean, interval.half_width
 
@@ -72,7 +77,10 @@ def summary_table(table: pd.DataFrame, env: str) -> pd.DataFrame:
     if references_of(set(rows["agent"])) is not None:
         rows["normalised_score"] = normalised_scores(rows)
         columns.append("normalised_score")
-    if CONTROL in set(rows["agent"]):
+    twins = "incremental_basket_value" in rows and rows["incremental_basket_value"].notna().all()
+    if twins:  # CartRec-v1: every session against its own twin
+        columns += ["incremental_basket_value", "incremental_items", "bought_anyway_share"]
+    elif CONTROL in set(rows["agent"]):  # v0: against the control on the same seeds
         control = rows[rows["agent"] == CONTROL].set_index("seed")["basket_value"]
         rows["incremental_basket_value"] = rows["basket_value"] - rows["seed"].map(control)
         columns.append("incremental_basket_value")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium as gym
 
 from cartgym.envs.config import MAX_EPISODE_STEPS
+from cartgym.sim.config import VARIANTS
 
 V1 = {"dynamics": "v1"}
 # id -> keyword arguments of CartEnv. CartRec-v1 is the current model; every v0 id keeps
@@ -16,7 +17,11 @@ ENV_IDS: dict[str, dict] = {
     "CartRecBundle-v1": {**V1, "bundle_candidates": 10},
     "CartRec-Grocery-v1": {**V1, "world": "complete_journey"},
     # named variants of v1's assumptions (docs/calibration.md)
-    "CartRec-Buyers-v1": {**V1, "exit_hazard": 0.0},  # no shopper leaves but for annoyance
+    "CartRec-Items5-v1": {**V1, **VARIANTS["items5"]},
+    "CartRec-Items35-v1": {**V1, **VARIANTS["items35"]},
+    "CartRec-LogsOnly-v1": {**V1, **VARIANTS["logs_only"]},
+    "CartRec-Abandon-v1": {**V1, **VARIANTS["abandon"]},
+    "CartRec-Patience-v1": {**V1, **VARIANTS["patience"]},
     "CartRec-v0": {},
     "CartRecSlate-v0": {"slate_size": 3},
     "CartRecMultiSlate-v0": {"slate_size": 3, "response": "multi"},

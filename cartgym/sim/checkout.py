@@ -11,9 +11,10 @@ add-to-cart moment with recommendations shown:
 2. **Response.** One draw from the item logit, shown items boosted by exp(salience +
    position effect): if it lands on a shown item, the shopper takes it (slates answered
    once, or by sequential picks; bundles all or nothing).
-3. **Own item.** A shopper who took nothing adds an item of their own, drawn with the same
-   uniform among the items not shown; one who took a recommendation also adds their own
-   item with probability ``impulse`` (an impulse add), else the taken item took its place.
+3. **Own item.** A shopper who took nothing adds an item of their own, drawn among the
+   items not shown (with a draw of its own, which the twin's own item shares); one who
+   took a recommendation also adds their own item with probability ``impulse`` (an
+   impulse add), else the taken item took its place.
 4. **Leaving.** With probability 1 - (1 - h0)(1 - kappa [the shown recommendation was
    ignored]) the shopper leaves and loses the cart; nothing of this step is added.
 
@@ -92,11 +93,8 @@ class CheckoutSimulator(CartState):
         self.inclusive_value = (
             stop.inclusive_value if config.inclusive_value is None else config.inclusive_value
         )
-        self.shown_inclusive_value = (
-            self.inclusive_value
-            if config.shown_inclusive_value is None
-            else config.shown_inclusive_value
-        )
+        shown = config.shown_inclusive_value
+        self.shown_inclusive_value = float(self.inclusive_value if shown == "fitted" else shown)
         self.streams = Streams(ops)
         self.lane = self.rows % n
         self.session = ops.zeros((n,), "int64")
@@ -207,17 +205,18 @@ class CheckoutSimulator(CartState):
         checkout = (exits[0] < p_checkout) | (total <= 0)
         going = ~checkout
         if config.response == "single":
-            accept, picked, leftover = self.respond(recs, u[0], boost, rows)
+            accept, picked = self.respond(recs, u[0], boost, rows)
             accept = accept & going & shows
             taken = ops.where(accept, picked, -1)[:, None]
         else:
-            taken, leftover = self.take_from_slate(
+            taken = self.take_from_slate(
                 recs, u[:k], boost, going & shows, config.response, rows=rows
             )
             accept = taken[:, 0] >= 0
         impulse = accept & (u[k + 1] < config.impulse)
-        own = ops.where(accept, u[k], ops.where(shows, leftover, u[0]))
-        drawn = self.organic_choice(recs, own, rows)
+        # the shopper's own item has a draw of its own, the twin's too: shown items of
+        # little weight hardly move it, so shopper and twin stay coupled
+        drawn = self.organic_choice(recs, u[k], rows)
         organic = ops.where(going & (~accept | impulse), drawn, -1)
         checkout = checkout | (going & ~accept & (organic < 0))  # nothing left to buy
         going = going & ~checkout

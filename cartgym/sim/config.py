@@ -22,24 +22,38 @@ REWARDS = {
 }
 RESPONSES = ("single", "multi", "bundle")
 
-# CartRec-v1's defaults (docs/calibration.md: "The response to being shown an item").
+# CartRec-v1's defaults (docs/calibration.md, "The response to being shown an item"). The
+# response is calibrated by simulated method of moments to two field results with the
+# co-occurrence policy (benchmarks/calibrate_response.py; docs/results/calibration/
+# response.md, a test checks these against its response.json).
 V1_DEFAULTS: dict[str, Any] = {
-    # log-odds bonus of a shown item; calibrated with ``impulse`` by simulated method of
-    # moments to two field results (benchmarks/calibrate_response.py)
-    "salience": 0.25,
-    # per-slot log-odds added to the salience; 0: the Open Bandit sample shows no effect
-    # (benchmarks/position_effects.py)
+    "salience": 0.0251,  # log-odds bonus of a shown item
+    "impulse": 1.0,  # a taken recommendation adds to the shopper's own item
+    "shown_inclusive_value": 8.6728,  # weight of what shown items add to IV
+    # per-slot log-odds added to the salience: 0, the Open Bandit sample shows no effect
+    # (benchmarks/position_effects.py, docs/results/calibration/position_effects.md)
     "position_effects": (0.0, 0.0, 0.0),
-    # per-step chance of leaving (losing the cart), calibrated to the Baymard Institute's
-    # 70.19% average cart abandonment (benchmarks/calibrate_exits.py)
-    "exit_hazard": 0.05,
-    # added chance of leaving at a step whose recommendation is ignored: v0's patience mean
-    # of 10 ignored recommendations
-    "annoyance": 0.1,
-    # chance that a taken recommendation is an impulse add, on top of the shopper's own item
-    # (calibrated with ``salience``)
-    "impulse": 0.5,
+    # buyers only: the logs are completed orders, on which the stop model is fitted
+    # (the Baymard-calibrated hazard is VARIANTS["abandon"])
+    "exit_hazard": 0.0,
+    # no annoyance: with v0's 0.1 the co-occurrence policy loses 78% of its items, where
+    # the field measures gains (docs/calibration.md); VARIANTS["patience"] keeps 0.1
+    "annoyance": 0.0,
     "reward": "basket_value",
+}
+# Named variants of the v1 assumptions, registered as their own ids (envs/registration.py).
+VARIANTS: dict[str, dict[str, Any]] = {
+    # the items target at +5% and +35% (response.md)
+    "items5": {"salience": 0.0934, "impulse": 0.6306, "shown_inclusive_value": "fitted"},
+    "items35": {"salience": 0.1, "impulse": 1.0, "shown_inclusive_value": 54.5005},
+    # the response from the logs alone: the fitted lambda, the salience at the Complete
+    # Journey display estimate (an upper bound, benchmarks/promotion_effect.py), no
+    # impulse adds
+    "logs_only": {"salience": 0.234, "impulse": 0.0, "shown_inclusive_value": "fitted"},
+    # the Baymard Institute's 70.19% cart abandonment (benchmarks/calibrate_exits.py)
+    "abandon": {"exit_hazard": 0.1577},
+    # v0's patience: each ignored recommendation ends the visit with probability 1/10
+    "patience": {"annoyance": 0.1},
 }
 V0_DEFAULTS: dict[str, Any] = {
     "salience": 2.0,
@@ -79,8 +93,9 @@ class SimConfig:
     inclusive_value: lambda of the stop model (v1); ``None`` takes the world's fitted value.
     shown_inclusive_value: the weight of what the shown items add to IV (v1): P(checkout) =
         sigmoid(V0 - inclusive_value IV_own - shown_inclusive_value (IV - IV_own)), IV_own
-        being the inclusive value without the boost; ``None`` takes ``inclusive_value`` (the
-        plain stop model). Purchase logs show nothing, so this is calibrated, not fitted.
+        being the inclusive value without the boost; ``"fitted"`` takes ``inclusive_value``
+        (the plain stop model, as the logs fit it). Purchase logs show nothing, so the
+        default is calibrated, not fitted.
     patience_mean: mean number of ignored recommendations a shopper tolerates (v0).
     new_shopper_rate: share of shoppers with no logged history.
     population: logged users to draw from: "all", "train" or "eval".
@@ -109,7 +124,7 @@ class SimConfig:
     annoyance: float | None = None
     impulse: float | None = None
     inclusive_value: float | None = None
-    shown_inclusive_value: float | None = None
+    shown_inclusive_value: float | str | None = None
     patience_mean: float | None = None
     new_shopper_rate: float = 0.0
     population: str = "all"
@@ -146,12 +161,15 @@ class SimConfig:
             raise ValueError(f"response must be one of {RESPONSES}, got {self.response!r}")
         for name, (low, high) in RANGES.items():
             value = getattr(self, name)
+            if name == "shown_inclusive_value" and value == "fitted":
+                continue
             values = value if isinstance(value, tuple) else (value,)
             if value is None:
                 continue
             ok = all(_is_number(v) and low <= float(v) <= high for v in values)
             if not ok or (name == "position_effects" and len(values) > 64):
                 bound = "at most 64 values, each" if name == "position_effects" else "a number"
+                bound += " or 'fitted'," if name == "shown_inclusive_value" else ""
                 raise ValueError(f"{name} must be {bound} in [{low}, {high}], got {value!r}")
         if not 0.0 <= self.new_shopper_rate <= 1.0:
             raise ValueError(f"new_shopper_rate must be in [0, 1], got {self.new_shopper_rate!r}")
