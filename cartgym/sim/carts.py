@@ -108,8 +108,9 @@ class CartState:
         mode: str,
         room: Any = None,
         rows: Any = None,
-    ) -> Any:
-        """(R, K) items taken by sequential picks, the cart updated between picks.
+    ) -> tuple[Any, Any]:
+        """(R, K) items taken by sequential picks, the cart updated between picks, and the
+        first pick's leftover uniform (see :meth:`respond`).
 
         ``rows`` (default: every row) are the carts that ``recs``, ``uniforms``, ``boost``
         and ``active`` (which rows pick) refer to. In bundle mode a shopper who does not
@@ -123,8 +124,11 @@ class CartState:
         taken = ops.zeros((n, k), "int64") - 1
         picking = active
         saved = None
+        leftover = uniforms[0]
         for j in range(k):
-            accept, picked = self.respond(recs, uniforms[j], boost, rows)
+            accept, picked, rest = self.respond(recs, uniforms[j], boost, rows)
+            if j == 0:
+                leftover = rest
             accept = accept & picking
             if room is not None:
                 accept = accept & room()[at]
@@ -145,7 +149,7 @@ class CartState:
                 parts = {name: part[failed] for name, part in state.items()}
                 self._restore(at[local[failed]], parts)
                 taken[local[failed]] = -1
-        return taken
+        return taken, leftover
 
     _STATE = (
         "static",
@@ -167,13 +171,14 @@ class CartState:
 
     def respond(
         self, recs: Any, uniforms: Any, boost: Any = None, rows: Any = None
-    ) -> tuple[Any, Any]:
+    ) -> tuple[Any, Any, Any]:
         """The response to (R, K) recommendations (-1: an empty slot), in O(K) per shopper.
 
         One draw over the items not in the cart, the shown ones' weights multiplied by
         ``boost`` (default exp(salience); an (R,) array per shopper, or (R, K) per slot),
-        for the carts ``rows`` (default: every row). Returns (accept, the item taken,
-        meaningless where not accepted).
+        for the carts ``rows`` (default: every row). Returns (accept, the item taken, the
+        draw's uniform rescaled to the items not shown), so that a shopper who takes nothing
+        draws their own item with the same uniform as a shopper shown nothing.
         """
         ops = self.ops
         at = self.rows if rows is None else rows
@@ -188,8 +193,10 @@ class CartState:
         total = self.total[at]
         threshold = uniforms * (offered + total - shown_total)
         accept = threshold < offered
+        rest = ops.clip(total - shown_total, 1e-300, None)
+        leftover = ops.clip((threshold - offered) / rest, 0.0, 1.0 - 1e-16)
         if recs.shape[1] == 1:
-            return accept, safe[:, 0]
+            return accept, safe[:, 0], leftover
         # which recommended item: by its share of the offered weight (never one of weight 0,
         # which a draw on the boundary could otherwise pick)
         boosted = base * scale
@@ -199,7 +206,7 @@ class CartState:
         flipped = positive.flip(1) if ops.name == "torch" else positive[:, ::-1]
         last = recs.shape[1] - 1 - flipped.argmax(1)  # the last slot of positive weight
         position = ops.where(positive[local, position] > 0, position, last)
-        return accept, safe[local, position]
+        return accept, safe[local, position], leftover
 
     def _slots(self, recs: Any) -> tuple[Any, Any]:
         """(safe, once) of (B, K) recommendations with -1 for empty slots: indices safe to

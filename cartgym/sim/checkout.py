@@ -11,8 +11,8 @@ add-to-cart moment with recommendations shown:
 2. **Response.** One draw from the item logit, shown items boosted by exp(salience +
    position effect): if it lands on a shown item, the shopper takes it (slates answered
    once, or by sequential picks; bundles all or nothing).
-3. **Own item.** A shopper who took nothing adds an item of their own, drawn among the
-   items not shown (with a draw of its own, which the twin's own item shares); one who
+3. **Own item.** A shopper who took nothing adds an item of their own, drawn with the same
+   uniform among the items not shown (the twin's own item uses that uniform too); one who
    took a recommendation also adds their own item with probability ``impulse`` (an
    impulse add), else the taken item took its place.
 4. **Leaving.** With probability 1 - (1 - h0)(1 - kappa [the shown recommendation was
@@ -205,18 +205,20 @@ class CheckoutSimulator(CartState):
         checkout = (exits[0] < p_checkout) | (total <= 0)
         going = ~checkout
         if config.response == "single":
-            accept, picked = self.respond(recs, u[0], boost, rows)
+            accept, picked, leftover = self.respond(recs, u[0], boost, rows)
             accept = accept & going & shows
             taken = ops.where(accept, picked, -1)[:, None]
         else:
-            taken = self.take_from_slate(
+            taken, leftover = self.take_from_slate(
                 recs, u[:k], boost, going & shows, config.response, rows=rows
             )
             accept = taken[:, 0] >= 0
         impulse = accept & (u[k + 1] < config.impulse)
-        # the shopper's own item has a draw of its own, the twin's too: shown items of
-        # little weight hardly move it, so shopper and twin stay coupled
-        drawn = self.organic_choice(recs, u[k], rows)
+        # a shopper who takes nothing draws their own item with the response's uniform
+        # (rescaled to the items not shown), as the twin does with the same uniform: a take
+        # the shopper would have made anyway is then one the twin makes at the same step
+        own = ops.where(accept, u[k], ops.where(shows, leftover, u[0]))
+        drawn = self.organic_choice(recs, own, rows)
         organic = ops.where(going & (~accept | impulse), drawn, -1)
         checkout = checkout | (going & ~accept & (organic < 0))  # nothing left to buy
         going = going & ~checkout

@@ -126,11 +126,11 @@ class CartSimulator(CartState):
         if not config.show_recommendations:  # control: nothing shown, nothing taken
             taken = ops.zeros((self.n_shoppers, k), "int64") - 1
         elif config.response == "single":
-            accept, picked = self.respond(recs, uniforms[0])
+            accept, picked, _ = self.respond(recs, uniforms[0])
             taken = ops.where(accept & active, picked, -1)[:, None]
         else:
             boost = self.boost * (1.0 - discount) ** -config.discount_sensitivity
-            taken = self.take_from_slate(
+            taken, _ = self.take_from_slate(
                 recs, uniforms[:k], boost, active, config.response, self._has_room
             )
         accept = taken[:, 0] >= 0
