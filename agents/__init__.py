@@ -30,7 +30,12 @@ from .cf import CoOccurrenceAgent, MatrixFactorizationAgent, PopularityAgent
 from .features import ItemFeatures
 from .logs import LogAgent, NotFittedError
 from .protocol import Agent, Batch, OnlineAgent
-from .references import OracleMyopicAgent, RandomAgent, normalised_score
+from .references import (
+    NoRecommendationAgent,
+    OracleMyopicAgent,
+    RandomAgent,
+    normalised_score,
+)
 from .registry import AGENTS, make_agent
 
 __all__ = [
@@ -51,6 +56,7 @@ __all__ = [
     "LinearThompsonSampling",
     "LogAgent",
     "MatrixFactorizationAgent",
+    "NoRecommendationAgent",
     "NotFittedError",
     "OnlineAgent",
     "OracleMyopicAgent",

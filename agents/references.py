@@ -7,6 +7,8 @@ agent found value in planning ahead.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from cartgym.envs.observation import BundleLayout
@@ -122,7 +124,8 @@ class OracleMyopicAgent(Agent):
         return best_assortment(view, self.values(view), allowed, self.slate_size)
 
     def _reward(self) -> str:
-        return getattr(self.env.unwrapped.sim.config, "reward", "basket_value")
+        core: Any = self.env.unwrapped
+        return str(core.sim.config.reward)
 
     def _item_gains(self, view: CheckoutView) -> np.ndarray:
         """(B, M) the expected one-step gain of showing each item alone."""
@@ -167,7 +170,7 @@ class NoRecommendationAgent(Agent):
     def __init__(self, env: Env, *, seed: int | None = None):
         super().__init__(env, seed=seed)
         core = env.unwrapped
-        space = getattr(core, "single_action_space", core.action_space)
+        space: Any = getattr(core, "single_action_space", core.action_space)
         n = int(space.n) if hasattr(space, "n") else int(space.nvec[0])
         layout = self.layout
         offers = layout.n_actions if isinstance(layout, BundleLayout) else layout.n_items

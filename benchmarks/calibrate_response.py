@@ -117,13 +117,17 @@ def calibrate(moments: Moments, m2_target: float, fitted_lambda: float) -> dict[
     s, rho, lam = 0.1, 1.0, None
     for _ in range(3):  # coordinate rounds: m2 depends little on s, m1 little on rho
         lam = None  # impulse adds first, at the fitted lambda
-        rho, m2, hit = secant(lambda r: moments(s, r, lam)["m2"], m2_target, 0.5, 1.0, 0.0, 1.0)
+        rho, m2, hit = secant(
+            lambda r, s=s: moments(s, r, None)["m2"], m2_target, 0.5, 1.0, 0.0, 1.0
+        )
         if not hit and m2 < m2_target:  # impulse adds cannot reach it: the IV channel
             rho = 1.0
             lam, m2, hit = secant(
-                lambda v: moments(s, 1.0, v)["m2"], m2_target, 2.5, 5.0, fitted_lambda, 100.0
+                lambda v, s=s: moments(s, 1.0, v)["m2"], m2_target, 2.5, 5.0, fitted_lambda, 100.0
             )
-        s, m1, s_hit = secant(lambda x: moments(x, rho, lam)["m1"], M1, 0.05, 0.15, 0.0, 3.0)
+        s, _, _ = secant(
+            lambda x, rho=rho, lam=lam: moments(x, rho, lam)["m1"], M1, 0.05, 0.15, 0.0, 3.0
+        )
     point = moments(s, rho, lam)
     if abs(point["m2"] - m2_target) >= 0.005:
         # both moments cannot hold: keep the items target, at the low end of the field's
@@ -178,8 +182,10 @@ def inclusive_value_channel(salience: float, fitted_lambda: float) -> dict[str, 
     stop = sim.stop
     size = np.asarray(sim.cart_size[:n])
     value = np.asarray(sim.cart_value[:n])
-    v0 = stop.intercept + stop.log_size * np.log1p(size) + stop.log_value_ratio * np.log(
-        value / np.asarray(sim.typical[:n])
+    v0 = (
+        stop.intercept
+        + stop.log_size * np.log1p(size)
+        + stop.log_value_ratio * np.log(value / np.asarray(sim.typical[:n]))
     )
     iv = np.log(total) + np.asarray(sim.shift[:n])
 

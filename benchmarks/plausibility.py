@@ -96,9 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{cell(rows['incremental_items'], 1, percent=True)} | {cell(rows['conversion'])} | "
             f"{cell(rows['bought_anyway_share'])} | {cell(rows['ctr'], 4)} |"
         )
-    lift = by["cooccurrence"]["basket_value"] / by["cooccurrence"].index.map(
-        control["basket_value"]
-    ) - 1
+    lift = (
+        by["cooccurrence"]["basket_value"] / by["cooccurrence"].index.map(control["basket_value"])
+        - 1
+    )
     ratio = by["popularity"]["ctr"] / by["random"]["ctr"]
     lift_ci, ratio_ci = mean_ci(lift.to_numpy()), mean_ci(ratio.to_numpy())
     lift_holds = LIFT_BAND[0] < lift_ci.mean <= LIFT_BAND[1]
@@ -128,8 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Table 1) | {ratio_ci.mean:.2f} [{ratio_ci.low:.2f}, {ratio_ci.high:.2f}] | "
         f"{'yes' if ratio_holds else 'no'} |",
         "",
-        "No agent was tuned to a band; the simulator was calibrated to the two moments above "
-        "only.",
+        "No agent was tuned to a band; the simulator was calibrated to the two moments above only.",
     ]
     results = {
         "cartgym": cartgym.__version__,

@@ -98,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     results = {
         "cartgym": cartgym.__version__,
-        "decisions": int(len(decisions.size)),
-        "heldout_baskets": int(len(held)),
+        "decisions": len(decisions.size),
+        "heldout_baskets": len(held),
         "log_likelihood_per_decision": ll,
         "relative_w1": w1,
         "mean_size": {"held-out": float(held.mean()), "v1 simulated": float(simulated.mean())},

@@ -22,7 +22,7 @@ import numpy as np
 import torch as th
 
 from ..ranking import top_k as rank
-from .masking import MASKED, MaskSource, action_shape
+from .masking import MASKED, MaskSource
 
 
 def action_scores(model: Any, obs: np.ndarray) -> np.ndarray:
@@ -47,7 +47,6 @@ def top_k(model: Any, obs: np.ndarray, k: int) -> np.ndarray:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k must be a positive int, got {k!r}")
     obs = np.atleast_2d(np.asarray(obs, dtype=np.float32))
-    n_actions, _ = action_shape(model.action_space)
     source = getattr(model.policy, "mask_source", None) or MaskSource.infer(
         model.observation_space, model.action_space
     )

@@ -23,9 +23,9 @@ from cartgym.agents.logs import LogAgent
 from cartgym.agents.protocol import OnlineAgent
 from cartgym.agents.registry import AGENTS
 from cartgym.evaluation import evaluate
-from cartgym.stats import mean_ci
 from cartgym.harness.config import BenchConfig, ConfigError, Run, SweepEnv
 from cartgym.sim.population import is_eval_user
+from cartgym.stats import mean_ci
 from cartgym.world import DEFAULT_WORLD, resolve_world
 
 METRICS = (

@@ -14,11 +14,29 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-TRANSACTION_COLUMNS = ("household_id", "store_id", "basket_id", "product_id", "quantity")
-TRANSACTION_COLUMNS += ("sales_value", "retail_disc", "coupon_match_disc", "week")
+TRANSACTION_COLUMNS: tuple[str, ...] = (
+    "household_id",
+    "store_id",
+    "basket_id",
+    "product_id",
+    "quantity",
+    "sales_value",
+    "retail_disc",
+    "coupon_match_disc",
+    "week",
+)
 PROMOTION_COLUMNS = ("product_id", "store_id", "week", "display_location", "mailer_location")
-CHOICE_COLUMNS = ("event", "household_id", "week", "category", "product_id", "chosen")
-CHOICE_COLUMNS += ("display", "mailer", "log_price")
+CHOICE_COLUMNS: tuple[str, ...] = (
+    "event",
+    "household_id",
+    "week",
+    "category",
+    "product_id",
+    "chosen",
+    "display",
+    "mailer",
+    "log_price",
+)
 FEATURES = ("display", "mailer", "log_price")
 
 

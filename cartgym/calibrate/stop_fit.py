@@ -167,7 +167,7 @@ def fit_stop_model(decisions: StopDecisions, features: Sequence[str]) -> StopFit
         standard_errors={n: float(v) for n, v in zip(names, result.bse, strict=True)},
         log_likelihood_per_decision=float(result.llf) / len(decisions.size),
         decisions=len(decisions.size),
-        clusters=int(len(np.unique(decisions.cluster))),
+        clusters=len(np.unique(decisions.cluster)),
     )
 
 

@@ -21,6 +21,7 @@ from gymnasium import spaces
 from cartgym.envs.config import CartEnvConfig
 from cartgym.envs.observation import BundleLayout
 from cartgym.envs.sessions import CartSessions
+from cartgym.sim.checkout import CheckoutSimulator
 from cartgym.sim.simulator import StepOutcome
 from cartgym.world import ShopperWorld
 
@@ -114,9 +115,9 @@ class BundleSessions(CartSessions):
         bundle = self.current[np.arange(len(action)), offer // len(self.discounts)]
         discount = np.where(shows, self.discounts[offer % len(self.discounts)], 0.0)
         items = np.where(shows[:, None], self.catalogue.items[bundle], -1)
-        if self.nothing:  # CartRec-v1: counter-based draws, no generator
-            return self.sim.step(items, discounts=discount)  # type: ignore[call-arg]
-        return self.sim.step(items, rng, discounts=discount)  # type: ignore[call-arg]
+        if isinstance(self.sim, CheckoutSimulator):  # counter-based draws: no generator
+            return self.sim.step(items, discount)
+        return self.sim.step(items, rng, discounts=discount)
 
     def shown_items(self, actions: Any, rows: np.ndarray) -> np.ndarray:
         """Distinct catalogue items of the bundles that ``actions`` offer in ``rows``."""

@@ -11,7 +11,7 @@ from gymnasium.error import ResetNeeded
 from cartgym.envs.build import build_sessions
 from cartgym.envs.config import CartEnvConfig
 from cartgym.envs.observation import ObservationLayout
-from cartgym.sim.oracle import OracleView
+from cartgym.sim.oracle import CheckoutView, OracleView
 from cartgym.sim.simulator import StepOutcome
 
 
@@ -196,7 +196,7 @@ class CartEnv(gym.Env):
         """Boolean mask of recommendable items (not in the cart); tiled per slate position."""
         return self.sessions.action_masks()[0]
 
-    def oracle_view(self) -> OracleView:
+    def oracle_view(self) -> OracleView | CheckoutView:
         """The shopper's true choice weights, for oracle reference policies only."""
         return self.sim.oracle_view()
 

@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from cartgym.sim.backend import NumpyOps, Ops
-from cartgym.sim.simulator import CartSimulator
+from cartgym.sim.carts import CartState
 from cartgym.world import ShopperWorld
 
 SCALARS = (
@@ -195,7 +195,7 @@ class Observer:
     at the last step; only the scalars are recomputed for every session.
     """
 
-    def __init__(self, sim: CartSimulator):
+    def __init__(self, sim: CartState):
         self.sim = sim
         self.encoder = ObservationEncoder(sim.world)
         self.layout = self.encoder.layout

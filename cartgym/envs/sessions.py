@@ -139,8 +139,9 @@ class CartSessions:
         ``basket_value`` is what a session is worth at its end: the cart's value (v0), or
         the value paid, 0 unless it checked out (v1). CartRec-v1 adds, for sessions that
         ended at this step (0 elsewhere): the twin's ``twin_basket_value`` (paid),
-        ``twin_basket_size`` (its cart's size) and ``twin_checkout``, ``session_taken`` (distinct items taken from recommendations)
-        and ``bought_anyway`` (of those, the ones the twin added to its cart too).
+        ``twin_basket_size`` (its cart's size) and ``twin_checkout``; ``session_taken``
+        (distinct items taken from recommendations) and ``bought_anyway`` (of those, the
+        ones the twin added to its cart too).
         """
         sim = self.sim
         cart_value = self.lane(sim.cart_value)

@@ -11,7 +11,7 @@ from gymnasium.vector.utils import batch_space
 
 from cartgym.envs.build import build_sessions
 from cartgym.envs.config import MAX_EPISODE_STEPS, CartEnvConfig
-from cartgym.sim.oracle import OracleView
+from cartgym.sim.oracle import CheckoutView, OracleView
 
 
 class CartVectorEnv(VectorEnv):
@@ -117,7 +117,7 @@ class CartVectorEnv(VectorEnv):
         """(N, M) items not in each cart; (N, K * M) for slates (sb3-contrib's layout)."""
         return self.sessions.action_masks()
 
-    def oracle_view(self) -> OracleView:
+    def oracle_view(self) -> OracleView | CheckoutView:
         """Every shopper's true choice weights, for oracle reference policies only."""
         return self.sim.oracle_view()
 

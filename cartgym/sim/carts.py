@@ -46,6 +46,7 @@ class CartState:
         self.line_values = world.line_values.astype(np.float64)
         self._line_values = ops.asarray(self.line_values, "float64")
         b, m = n_rows, world.n_items
+        self.n_shoppers = self.n_lanes = b  # the observed shoppers (CartRec-v1: not the twins)
         self.users = ops.zeros((b,), "int64") - 1
         self.history = ops.zeros((b, m), "float32")
         # Session-constant utility minus an upper bound of the shopper's utility (so weights

@@ -79,7 +79,11 @@ class CheckoutSimulator(CartState):
         if config.dynamics != "v1":
             raise ValueError(f"CheckoutSimulator runs dynamics='v1', got {config.dynamics!r}")
         super().__init__(
-            world, 2 * n_shoppers, salience=float(config.salience), backend=backend, device=device
+            world,
+            2 * n_shoppers,
+            salience=config.number("salience"),
+            backend=backend,
+            device=device,
         )
         ops = self.ops
         self.config = config
@@ -93,8 +97,10 @@ class CheckoutSimulator(CartState):
         self.inclusive_value = (
             stop.inclusive_value if config.inclusive_value is None else config.inclusive_value
         )
-        shown = config.shown_inclusive_value
-        self.shown_inclusive_value = float(self.inclusive_value if shown == "fitted" else shown)
+        fitted = config.shown_inclusive_value == "fitted"
+        self.shown_inclusive_value = (
+            self.inclusive_value if fitted else config.number("shown_inclusive_value")
+        )
         self.streams = Streams(ops)
         self.lane = self.rows % n
         self.session = ops.zeros((n,), "int64")
@@ -196,12 +202,16 @@ class CheckoutSimulator(CartState):
         lift = ops.log(ops.clip(boosted_total, 1e-300, None) / ops.clip(total, 1e-300, None))
         size = self.cart_size[rows]
         value = ops.clip(self.cart_value[rows], 1e-12, None)
-        v0 = stop.intercept + stop.log_size * ops.log1p(size) + stop.log_value_ratio * ops.log(
-            value / self.typical[rows]
+        v0 = (
+            stop.intercept
+            + stop.log_size * ops.log1p(size)
+            + stop.log_value_ratio * ops.log(value / self.typical[rows])
         )
         # IV = own + lift: what the shopper's own alternatives are worth, and what the shown
         # items add to it
-        p_checkout = ops.sigmoid(v0 - self.inclusive_value * own - self.shown_inclusive_value * lift)
+        p_checkout = ops.sigmoid(
+            v0 - self.inclusive_value * own - self.shown_inclusive_value * lift
+        )
         checkout = (exits[0] < p_checkout) | (total <= 0)
         going = ~checkout
         if config.response == "single":
@@ -213,7 +223,7 @@ class CheckoutSimulator(CartState):
                 recs, u[:k], boost, going & shows, config.response, rows=rows
             )
             accept = taken[:, 0] >= 0
-        impulse = accept & (u[k + 1] < config.impulse)
+        impulse = accept & (u[k + 1] < config.number("impulse"))
         # a shopper who takes nothing draws their own item with the response's uniform
         # (rescaled to the items not shown), as the twin does with the same uniform: a take
         # the shopper would have made anyway is then one the twin makes at the same step
@@ -223,8 +233,8 @@ class CheckoutSimulator(CartState):
         checkout = checkout | (going & ~accept & (organic < 0))  # nothing left to buy
         going = going & ~checkout
         ignored = going & shows & ~accept
-        p_leave = 1.0 - (1.0 - config.exit_hazard) * (
-            1.0 - config.annoyance * ops.astype(ignored, "float64")
+        p_leave = 1.0 - (1.0 - config.number("exit_hazard")) * (
+            1.0 - config.number("annoyance") * ops.astype(ignored, "float64")
         )
         left = going & (exits[1] < p_leave)
         stays = going & ~left
@@ -271,9 +281,9 @@ class CheckoutSimulator(CartState):
             cart_value=value,
             base_logit=base,
             shown_weight=float(self.shown_inclusive_value),
-            exit_hazard=float(config.exit_hazard),
-            annoyance=float(config.annoyance),
-            impulse=float(config.impulse),
+            exit_hazard=config.number("exit_hazard"),
+            annoyance=config.number("annoyance"),
+            impulse=config.number("impulse"),
         )
 
     def _finish(self, lanes: Any) -> SessionEnds:

@@ -174,12 +174,19 @@ class SimConfig:
         if not 0.0 <= self.new_shopper_rate <= 1.0:
             raise ValueError(f"new_shopper_rate must be in [0, 1], got {self.new_shopper_rate!r}")
 
+    def number(self, name: str) -> float:
+        """A numeric assumption of this shopper model (resolved from its default)."""
+        value = getattr(self, name)
+        if not isinstance(value, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{name} is not a number of dynamics={self.dynamics!r}: {value!r}")
+        return float(value)
+
     def slot_boosts(self, k: int) -> np.ndarray:
         """(k,) exp(salience + position effect) of each slot of a slate of k items."""
         effects = np.zeros(k)
         given = np.asarray(self.position_effects or (), dtype=float)[:k]
         effects[: len(given)] = given
-        return np.exp(float(self.salience) + effects)  # type: ignore[arg-type]
+        return np.exp(self.number("salience") + effects)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

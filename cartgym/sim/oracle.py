@@ -59,7 +59,8 @@ class CheckoutView:
     The value of a step is what the cart is worth after it: its value if the shopper
     checks out or goes on shopping, 0 if they leave. Showing a slate S gives
 
-        E[V'] = p V + (1 - p)(1 - h0)[sum_a q_a (V + v_a + rho E_own) + (1 - Q)(1 - kappa)(V + E_own)]
+        E[V'] = p V + (1 - p)(1 - h0) [sum_a q_a (V + v_a + rho E_own)
+                                       + (1 - Q)(1 - kappa)(V + E_own)]
 
     with p = sigmoid(base_logit - lambda_shown log(Zb / Z)), Zb = Z + sum (boost_a - 1) w_a,
     q_a = boost_a w_a / Zb, Q = sum q_a, and E_own the expected value of the shopper's own
@@ -98,7 +99,9 @@ class CheckoutView:
         taken = (q * (self.line_values[safe] + self.impulse * own[:, None])).sum(1)
         miss = 1.0 - q.sum(1)
         annoyed = 1.0 - self.annoyance * shown.any(1)
-        stays = (1.0 - self.exit_hazard) * (q.sum(1) * value + taken + miss * annoyed * (value + own))
+        stays = (1.0 - self.exit_hazard) * (
+            q.sum(1) * value + taken + miss * annoyed * (value + own)
+        )
         return p * value + (1.0 - p) * stays
 
     def slate_takes(self, slates: np.ndarray) -> np.ndarray:

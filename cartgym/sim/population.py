@@ -100,7 +100,9 @@ class Population:
         world = self.world
         n = uniforms.shape[1]
         new = uniforms[0] < self.new_shopper_rate
-        index = np.minimum((uniforms[1] * len(self.sessions)).astype(np.int64), len(self.sessions) - 1)
+        index = np.minimum(
+            (uniforms[1] * len(self.sessions)).astype(np.int64), len(self.sessions) - 1
+        )
         logged = self.sessions[index]
         normals = ndtri(np.clip(uniforms[2:], 1e-300, 1 - 1e-16)).T
         fresh_taste = world.taste_mean + normals @ self._taste_chol.T

@@ -68,13 +68,17 @@ class CartSimulator(CartState):
     ):
         self.config = config or SimConfig()
         super().__init__(
-            world, n_shoppers, salience=self.config.salience, backend=backend, device=device
+            world,
+            n_shoppers,
+            salience=self.config.number("salience"),
+            backend=backend,
+            device=device,
         )
         self.population = Population(
             world,
             population=self.config.population,
             new_shopper_rate=self.config.new_shopper_rate,
-            patience_mean=self.config.patience_mean,
+            patience_mean=self.config.number("patience_mean"),
         )
         self.n_shoppers = self.n_lanes = n_shoppers
         self.intended_size = self.ops.zeros((n_shoppers,), "int64")

@@ -13,7 +13,7 @@ import hashlib
 import io
 import json
 import zipfile
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 

@@ -81,3 +81,45 @@ def test_oracle_slate_is_the_best_assortment(reward, small_world, make_env):
 def test_oracle_bad_arguments(small_world, make_env):
     with pytest.raises(ValueError, match="objective"):
         OracleMyopicAgent(make_env(small_world), objective="profit")
+
+
+def test_on_v1_the_myopic_oracle_beats_showing_nothing_and_may_show_nothing():
+    import gymnasium as gym
+
+    from cartgym.agents import NoRecommendationAgent
+    from cartgym.evaluation import evaluate
+
+    def make():
+        return gym.make_vec(
+            "CartRec-v1", num_envs=20, vectorization_mode="vector_entry_point", n_items=200
+        )
+
+    env = make()
+    oracle = evaluate(OracleMyopicAgent(env), env, 200, seed=0)
+    env = make()
+    nothing = evaluate(NoRecommendationAgent(env), env, 200, seed=0)
+    assert oracle.against_twin()["incremental_basket_value"] > 0
+    assert nothing.against_twin()["incremental_basket_value"] == 0
+    # with a high annoyance the oracle often prefers showing nothing
+    env = gym.make_vec(
+        "CartRec-v1", num_envs=20, vectorization_mode="vector_entry_point", n_items=200,
+        annoyance=0.5,
+    )  # fmt: skip
+    obs, _ = env.reset(seed=1)
+    actions = OracleMyopicAgent(env).predict(obs, deterministic=True)[0]
+    assert (actions == 200).any() and (actions < 200).any()
+
+
+def test_no_recommendation_shows_nothing_on_every_v1_kind():
+    import gymnasium as gym
+
+    from cartgym.agents import NoRecommendationAgent
+
+    for env_id, nothing in (("CartRec-v1", 60), ("CartRecSlate-v1", [60] * 3)):
+        env = gym.make(env_id, n_items=60)
+        obs, _ = env.reset(seed=0)
+        action = NoRecommendationAgent(env).predict(obs)[0]
+        assert np.array_equal(action, nothing)
+    env = gym.make("CartRecBundle-v1", n_items=60)
+    obs, _ = env.reset(seed=0)
+    assert NoRecommendationAgent(env).predict(obs)[0] == env.action_space.n - 1

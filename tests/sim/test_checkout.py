@@ -60,7 +60,9 @@ def test_annoyance_makes_ignored_recommendations_cost_carts():
     env = _vector(annoyance=0.1)
     rng = np.random.default_rng(0)
     s = evaluate(lambda obs: rng.integers(0, 200, len(obs)), env, 400, seed=3).sessions
-    assert s["abandoned"].mean() > 0.3 and (s["basket_value"] <= s["twin_basket_value"]).mean() > 0.9
+    assert (
+        s["abandoned"].mean() > 0.3 and (s["basket_value"] <= s["twin_basket_value"]).mean() > 0.9
+    )
 
 
 def test_exit_hazard_lowers_conversion():
@@ -131,9 +133,9 @@ def test_v0_arguments_refuse_v1_assumptions():
 
 
 def test_a_world_of_the_other_schema_is_refused_with_what_to_do():
-    with pytest.raises(ValueError, match="schema-2 world .* CartRec-v0 replays"):
+    with pytest.raises(ValueError, match=r"schema-2 world .* CartRec-v0 replays"):
         gym.make("CartRec-v0", world=bundled_world_path(schema=2))
-    with pytest.raises(ValueError, match="schema-1 world .* refit it with `cartgym fit`"):
+    with pytest.raises(ValueError, match=r"schema-1 world .* refit it with `cartgym fit`"):
         gym.make("CartRec-v1", world=bundled_world_path(schema=1))
 
 

@@ -8,12 +8,12 @@ import torch
 pytest.importorskip("stable_baselines3")
 from stable_baselines3 import PPO
 
-from cartgym.agents.sb3 import algorithms
 from cartgym.agents.sb3 import (
     REGISTRY,
     Algorithm,
     MaskedActorCriticPolicy,
     algorithm_names,
+    algorithms,
     get_algorithm,
     make_model,
     make_sb3_vec_env,
