@@ -1,15 +1,19 @@
 """A contextual feature map: d features for every (shopper, item) pair, built in batch.
 
-``ItemFeatures(world)(obs)`` -> (B, M, 5) float64 with, for item i and the shopper of row b:
+``ItemFeatures(knowledge, layout)(obs)`` -> (B, M, 5) float64 with, for item i and the
+shopper of row b:
 
 ==============  =================================================================
 ``bias``        1
-``co_purchase`` mean shrunk PMI between item i and the items in the cart (the world's
-                published co-purchase matrix ``world.complement``; 0 for an empty cart)
+``co_purchase`` mean shrunk PMI between item i and the items in the cart (in the
+                training users' baskets; 0 for an empty cart)
 ``history``     the shopper's logged purchases of item i (the observation's history block)
 ``popularity``  the item's log basket share, standardised over the catalogue
-``log_price``   the item's log unit price, standardised over the catalogue
+``log_price``   the item's log median unit price, standardised over the catalogue
 ==============  =================================================================
+
+Everything but the observation comes from a :class:`~cartgym.agents.knowledge.LogKnowledge`
+(the training users' logs), never from the simulator's world.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from cartgym.envs.observation import ObservationLayout
-from cartgym.world import ShopperWorld
+
+from .knowledge import LogKnowledge
 
 FEATURES = ("bias", "co_purchase", "history", "popularity", "log_price")
 
@@ -50,14 +55,17 @@ def segment_reduce(values: np.ndarray, rows: np.ndarray, n_rows: int, ufunc=np.a
 
 
 class ItemFeatures:
-    """The feature map described in the module docstring, for one world and layout."""
+    """The feature map described in the module docstring, for one catalogue's knowledge
+    and observation layout."""
 
     names = FEATURES
 
-    def __init__(self, world: ShopperWorld, layout: ObservationLayout):
+    def __init__(self, knowledge: LogKnowledge, layout: ObservationLayout):
+        self.knowledge = knowledge
         self.layout = layout
-        self.complement = world.complement.tocsr(copy=True)  # row lookups may sort indices
-        static = np.stack([world.popularity, np.log(world.prices)], axis=1).astype(np.float64)
+        self.complement = knowledge.complement.tocsr(copy=True)  # row lookups may sort indices
+        prices = np.maximum(knowledge.prices, 1e-12)
+        static = np.stack([knowledge.popularity, np.log(prices)], axis=1).astype(np.float64)
         std = static.std(axis=0)
         self.static = (static - static.mean(axis=0)) / np.where(std > 0, std, 1.0)
 

@@ -1,7 +1,7 @@
 """Agents that learn from purchase logs: ``fit(transactions)``, then score from the observation.
 
 :meth:`LogAgent.fit` maps the logged items to the environment's catalogue
-(``world.item_ids``; lines of other items are ignored and counted in ``fit_report_``),
+(``catalogue.item_ids``; lines of other items are ignored and counted in ``fit_report_``),
 builds the basket x item matrix and hands it to the agent's :meth:`LogAgent.fit_baskets`.
 Fit on the training part of the logs only (``cartgym.data.temporal_split`` or
 ``user_split``): the environment's shoppers come from the same logs.
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from cartgym.calibrate.catalogue import logged_prices
 from cartgym.data import Transactions, validate
 
 from .protocol import Agent, Env
@@ -86,7 +87,8 @@ class LogAgent(Agent):
     """Base of the collaborative-filtering agents: ``fit(transactions)`` and a relevance score.
 
     ``scores`` is :meth:`relevance` for ``objective="click"`` (recommend what the shopper is
-    most likely to take) and max(relevance, 0) x line value for ``"revenue"``.
+    most likely to take) and max(relevance, 0) x line value for ``"revenue"``, the line
+    value being the median logged price x quantity in the fitted logs (``line_values_``).
     """
 
     def __init__(self, env: Env, *, objective: str = "click", seed: int | None = None):
@@ -97,13 +99,16 @@ class LogAgent(Agent):
 
     def fit(self, transactions: Transactions | pd.DataFrame) -> LogAgent:
         """Learn from logged baskets (a Transactions or a canonical DataFrame); returns self."""
-        logs = map_to_catalogue(transactions, self.world.item_ids)
+        logs = map_to_catalogue(transactions, self.catalogue.item_ids)
         if logs.baskets.nnz == 0:
             raise ValueError(
                 f"no logged line is an item of the catalogue ({logs.report['lines']} lines, "
                 f"{logs.report['items_ignored']} unknown items)"
             )
         self.fit_baskets(logs)
+        table = transactions.table if isinstance(transactions, Transactions) else transactions
+        prices, quantities = logged_prices(table, self.catalogue.item_ids)
+        self.line_values_ = prices * quantities
         self.fit_report_ = logs.report
         return self
 
@@ -121,12 +126,12 @@ class LogAgent(Agent):
         relevance = self.relevance(obs)
         if self.objective == "click":
             return relevance
-        return np.maximum(relevance, 0.0) * self.world.line_values
+        return np.maximum(relevance, 0.0) * self.line_values_
 
     def history_counts(self, obs: np.ndarray) -> np.ndarray:
         """(B, M) logged baskets of the shopper holding each item, read back from the obs.
 
-        The observation's history block is log1p(count) over the world's largest value.
+        The observation's history block is log1p(count) / ``catalogue.history_max``.
         """
-        scale = max(float(self.world.history.max()), 1e-12)
+        scale = self.catalogue.history_max
         return np.rint(np.expm1(obs[:, self.layout.history].astype(np.float64) * scale))

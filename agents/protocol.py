@@ -1,9 +1,12 @@
 """The agent protocol: SB3's ``predict``, scores over the catalogue, a shared learning loop.
 
 Every agent is bound to a cartgym environment at construction (``Agent(env, ...)``): it
-reads the catalogue (``env.unwrapped.world``), the observation layout and the slate size,
-and works on any environment with that layout, single or vector. An agent that needs no
-live environment (the log-based ones, the bandits) can be bound to a world instead
+reads the catalogue the environment publishes (``env.unwrapped.catalogue``, never the
+simulator's world), the observation layout and the slate size, and works on any
+environment with that layout, single or vector. What else it may know of the items is
+``agent.knowledge``: statistics of the training users' logs
+(:class:`~cartgym.agents.knowledge.LogKnowledge`). An agent that needs no live environment
+(the log-based ones, the bandits) can be bound to a catalogue or a world instead
 (``PopularityAgent(world)``, one item per recommendation) and scored on observations
 encoded from real carts (:class:`~cartgym.envs.observation.ObservationEncoder`). Settings
 are keyword arguments of ``__init__``; learned state ends in ``_``.
@@ -26,22 +29,25 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector import VectorEnv
 
-from cartgym.envs.observation import ObservationLayout
+from cartgym.envs.observation import Catalogue, ObservationLayout
 from cartgym.world import ShopperWorld
 
+from .knowledge import LogKnowledge, knowledge_of
 from .ranking import top_k
 
 Env = gym.Env | VectorEnv
 
 
-def bind(env: Env | ShopperWorld) -> tuple[ShopperWorld, ObservationLayout, int]:
-    """(world, observation layout, slate size) of a cartgym environment, single or vector,
-    or of a world (its item layout, one item per recommendation)."""
+def bind(env: Env | Catalogue | ShopperWorld) -> tuple[Catalogue, ObservationLayout, int]:
+    """(catalogue, observation layout, slate size) of a cartgym environment, single or
+    vector, or of a catalogue or world (its item layout, one item per recommendation)."""
     if isinstance(env, ShopperWorld):
+        env = Catalogue.of_world(env)
+    if isinstance(env, Catalogue):
         return env, ObservationLayout(env.n_items), 1
     core = env.unwrapped
-    world, layout = getattr(core, "world", None), getattr(core, "layout", None)
-    if not isinstance(world, ShopperWorld) or not isinstance(layout, ObservationLayout):
+    catalogue, layout = getattr(core, "catalogue", None), getattr(core, "layout", None)
+    if not isinstance(catalogue, Catalogue) or not isinstance(layout, ObservationLayout):
         raise ValueError(
             "an agent needs a cartgym environment (CartEnv or CartVectorEnv), "
             f"got {type(core).__name__}"
@@ -53,24 +59,46 @@ def bind(env: Env | ShopperWorld) -> tuple[ShopperWorld, ObservationLayout, int]
         slate_size = len(space.nvec)
     else:
         raise ValueError(f"expected a Discrete or MultiDiscrete action space, got {space}")
-    return world, layout, slate_size
+    return catalogue, layout, slate_size
 
 
 class Agent(ABC):
     """Base of every cartgym agent: binding to an environment, ``predict`` and ``scores``.
 
     Args:
-        env: a cartgym environment (``gym.make("CartRec-v0")``, the slate variant, or the
-            vector env), or a world; the agent reads its world, observation layout and
-            slate size.
+        env: a cartgym environment (``gym.make("CartRec-v1")``, the slate variant, or the
+            vector env), or a catalogue or world; the agent reads its catalogue,
+            observation layout and slate size.
         seed: seed of the agent's own generator (random tie-breaks, exploration).
     """
 
-    def __init__(self, env: Env | ShopperWorld, *, seed: int | None = None):
-        self.world, self.layout, self.slate_size = bind(env)
+    def __init__(self, env: Env | Catalogue | ShopperWorld, *, seed: int | None = None):
+        self.catalogue, self.layout, self.slate_size = bind(env)
         self.n_items: int = self.layout.n_items
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+        self._knowledge: LogKnowledge | None = None
+
+    @property
+    def knowledge(self) -> LogKnowledge:
+        """The training logs' item statistics this agent uses (prices, popularity,
+        embeddings, co-purchases); by default those of the bundled logs behind its
+        catalogue (:func:`~cartgym.agents.knowledge.knowledge_of`). Set it, before the
+        agent first acts, to learn from logs of your own."""
+        if self._knowledge is None:
+            self._knowledge = knowledge_of(self.catalogue)
+        return self._knowledge
+
+    @knowledge.setter
+    def knowledge(self, knowledge: LogKnowledge) -> None:
+        if not isinstance(knowledge, LogKnowledge):
+            raise TypeError(f"knowledge must be a LogKnowledge, got {type(knowledge).__name__}")
+        if not np.array_equal(knowledge.catalogue.item_ids, self.catalogue.item_ids):
+            raise ValueError(
+                f"knowledge of a catalogue of {knowledge.catalogue.n_items} items does not "
+                f"match the agent's ({self.n_items} items, in the environment's order)"
+            )
+        self._knowledge = knowledge
 
     def set_seed(self, seed: int | None) -> None:
         """Restart the agent's generator from ``seed``."""
@@ -142,8 +170,10 @@ class Agent(ABC):
 
     def check_env(self, env: Env) -> None:
         """Raise ValueError unless ``env`` has the layout and slate size the agent was bound to."""
-        world, layout, slate_size = bind(env)
-        same_items = world is self.world or np.array_equal(world.item_ids, self.world.item_ids)
+        catalogue, layout, slate_size = bind(env)
+        same_items = catalogue is self.catalogue or np.array_equal(
+            catalogue.item_ids, self.catalogue.item_ids
+        )
         if not same_items or layout != self.layout or slate_size != self.slate_size:
             raise ValueError(
                 f"environment with {layout.n_items} items and slate size {slate_size} does not "
@@ -166,10 +196,17 @@ class Batch:
 
     obs: np.ndarray  # (B, D) observations the recommendations were made on
     actions: np.ndarray  # (B, K) recommended items
-    accepted: np.ndarray  # (B,) accepted item, -1 if the recommendation was ignored
+    accepted: np.ndarray  # (B,) the first item taken, -1 if the recommendation was ignored
     rewards: np.ndarray  # (B,) environment rewards
     next_obs: np.ndarray  # (B, D)
     dones: np.ndarray  # (B,) True where the session ended (terminated or truncated)
+    # (B, K) every item taken from the slate, in the order taken, then -1 (default:
+    # ``accepted`` alone, for environments that take one item per step)
+    taken: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.taken is None:
+            object.__setattr__(self, "taken", np.asarray(self.accepted)[:, None])
 
     def rows(self, keep: np.ndarray) -> Batch:
         return Batch(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
@@ -208,14 +245,16 @@ class OnlineAgent(Agent):
             actions, _ = self.predict(obs, deterministic=False)
             next_obs, reward, terminated, truncated, info = env.step(actions)
             done = np.atleast_1d(np.logical_or(terminated, truncated))
-            accepted = np.atleast_1d(info.get("accepted", np.full(n, -1)))
+            accepted = np.atleast_1d(info.get("accepted", np.full(n, -1))).astype(np.int64)
+            taken = info.get("taken", accepted[:, None])
             batch = Batch(
                 np.atleast_2d(obs),
                 np.asarray(actions).reshape(n, self.slate_size),
-                accepted.astype(np.int64),
+                accepted,
                 np.atleast_1d(np.asarray(reward, dtype=np.float64)),
                 np.atleast_2d(next_obs),
                 done,
+                np.asarray(taken, dtype=np.int64).reshape(n, -1),
             )
             valid = ~restarting
             self.update(batch if valid.all() else batch.rows(valid))

@@ -44,7 +44,7 @@ ENV_KINDS = {
 # the no-recommendation control.
 KINDS = ("reference", "oracle", "logs", "online", "sb3", "control")
 ITEMS_AND_SLATES = frozenset({"items", "slates"})
-RL_ALGORITHMS = ("dqn", "ppo", "a2c", "maskable_ppo", "qrdqn")
+RL_ALGORITHMS = ("dqn", "ppo", "a2c", "qrdqn")
 
 
 @dataclass(frozen=True)
@@ -120,9 +120,6 @@ AGENTS: dict[str, AgentSpec] = {
     "dqn": AgentSpec("sb3", frozenset({"items", "bundles"}), _sb3("dqn"), "SB3 DQN, masked"),
     "ppo": AgentSpec("sb3", frozenset(ENV_KINDS), _sb3("ppo"), "SB3 PPO, masked"),
     "a2c": AgentSpec("sb3", frozenset(ENV_KINDS), _sb3("a2c"), "SB3 A2C, masked"),
-    "maskable_ppo": AgentSpec(
-        "sb3", frozenset(ENV_KINDS), _sb3("maskable_ppo"), "sb3-contrib MaskablePPO"
-    ),
     "qrdqn": AgentSpec(
         "sb3", frozenset({"items", "bundles"}), _sb3("qrdqn"), "sb3-contrib QR-DQN, masked"
     ),

@@ -35,7 +35,7 @@ def conversion(h0: float, sessions: int, seed: int) -> float:
         "CartRec-v1",
         num_envs=100,
         vectorization_mode="vector_entry_point",
-        population="train",
+        population="train+validation",  # every shopper but the test ones
         exit_hazard=h0,
     )
     nothing = env.unwrapped.world.n_items  # the show-nothing action

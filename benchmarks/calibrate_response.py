@@ -74,7 +74,7 @@ class Moments:
                 "CartRec-v1",
                 num_envs=self.args.lanes,
                 vectorization_mode="vector_entry_point",
-                population="train",
+                population="train+validation",  # every shopper but the test ones
                 salience=salience,
                 impulse=impulse,
                 shown_inclusive_value="fitted" if lam is None else lam,

@@ -19,7 +19,7 @@ from cartgym.agents.sb3 import DEFAULTS, load_agent, make_model, make_sb3_vec_en
 
 
 def cuda_smoke_test(
-    algorithms: tuple[str, ...] = ("ppo", "dqn", "maskable_ppo"),
+    algorithms: tuple[str, ...] = ("ppo", "dqn", "a2c"),
     steps: int = 4_000,
     n_items: int = 100,
 ) -> dict[str, Any]:

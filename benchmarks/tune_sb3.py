@@ -47,7 +47,6 @@ GRID: dict[str, tuple[str, str, dict[str, Any]]] = {
     "dqn_dot_noscale": ("dqn", "embeddings_dot", {"reward_scale": None}),
     # the other algorithms, on the best representation
     "a2c_dot": ("a2c", "embeddings_dot", {}),
-    "maskable_ppo_dot": ("maskable_ppo", "embeddings_dot", {}),
     "qrdqn_dot": ("qrdqn", "embeddings_dot", {}),
     # the head also weighs each item's co-purchase, history, popularity and price features
     "ppo_feat": ("ppo", "embeddings_dot_features", {}),

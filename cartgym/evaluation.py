@@ -17,6 +17,12 @@ every SB3 model) or a plain function ``obs -> actions``; it acts on the (N, D)
 observations of a cartgym vector env. Each of the N lanes plays its share of the
 sessions in order, so short sessions are not favoured by the stopping rule. A single
 environment (``gym.make``) is played as one lane, its observations batched as (1, D).
+
+Sessions are listed by lane, then by their order in the lane (``lane``, ``index``). On
+CartRec-v1 every draw of lane i's k-th session comes from streams of its own
+(:mod:`cartgym.sim.streams`), so two policies evaluated from the same seed and number of
+lanes meet the same shopper in each row, with the same draws as far as their actions
+allow: rows pair session by session (:func:`paired_sessions`).
 """
 
 from __future__ import annotations
@@ -30,10 +36,14 @@ import pandas as pd
 
 from cartgym.stats import Interval, mean_ci, ratio_ci
 
-# One row per finished session: the sum of rewards ("revenue", its name since v0), steps,
+# One row per finished session: its lane and order in the lane, the shopper's user index
+# (-1 for a new shopper), the sum of rewards ("revenue", its name since v0), steps,
 # accepted recommendations, how it ended, the cart at the end, items taken from
 # recommendations, their line value net of discount, and the discounts given.
 SESSION_COLUMNS = (
+    "lane",
+    "index",
+    "user",
     "revenue",
     "recommendations",
     "accepted",
@@ -117,6 +127,20 @@ class Evaluation:
         return out
 
 
+def paired_sessions(a: Evaluation, b: Evaluation, column: str = "basket_value") -> np.ndarray:
+    """(S,) ``column`` of ``a`` minus that of ``b``, session by session: the two
+    evaluations must have played the same sessions (lane, order in the lane and shopper),
+    as two policies do on CartRec-v1 from the same seed and number of lanes."""
+    key = ["lane", "index", "user"]
+    left, right = a.sessions, b.sessions
+    if len(left) != len(right) or not left[key].equals(right[key]):
+        raise ValueError(
+            "the evaluations did not play the same sessions (lane, index, shopper): evaluate "
+            "both on CartRec-v1 with the same seed, number of sessions and lanes"
+        )
+    return (left[column] - right[column]).to_numpy()
+
+
 def as_policy(policy: Any, deterministic: bool = True) -> Policy:
     """``policy`` as a function of observations: its ``predict`` if it has one."""
     if hasattr(policy, "predict"):
@@ -170,11 +194,17 @@ def evaluate(
             axis=1,
         )
         current[live] += step[live]
-        for lane in np.flatnonzero(live & (terminated | truncated)):
+        ended = np.flatnonzero(live & (terminated | truncated))
+        # (a lane's next session starts at its next step: its row still holds this shopper)
+        users = core.sessions.users() if len(ended) else None
+        for lane in ended:
             twin = {key: float(info[key][lane]) if key in info else np.nan for key in TWIN_COLUMNS}
             rows.append(
                 {
                     **twin,
+                    "lane": lane,
+                    "index": counted[lane],
+                    "user": users[lane],
                     "revenue": current[lane, 0],
                     "recommendations": current[lane, 1],
                     "accepted": current[lane, 2],
@@ -192,7 +222,8 @@ def evaluate(
             current[lane] = 0.0
         restarting = terminated | truncated
     sessions = pd.DataFrame(rows, columns=[*SESSION_COLUMNS, *TWIN_COLUMNS]).astype(float)
-    return Evaluation(sessions, len(shown), core.world.n_items)
+    sessions = sessions.sort_values(["lane", "index"], kind="stable").reset_index(drop=True)
+    return Evaluation(sessions, len(shown), core.catalogue.n_items)
 
 
 class OneLane:

@@ -51,3 +51,32 @@ def test_modules_are_small():
         if (n := len(path.read_text().splitlines())) > MAX_LINES and name not in LARGE_MODULES
     }
     assert large == {}, f"modules over {MAX_LINES} lines: {large}"
+
+
+# the references read the simulator by design (they are labelled oracles, not agents)
+READS_THE_SIMULATOR = {"cartgym.agents.references", "cartgym.agents.bundles.references"}
+
+
+def test_agents_never_touch_the_simulator_world():
+    """Statically: no agent module reads a ``.world`` attribute or an oracle view (the
+    runtime check is tests/agents/test_knowledge.py)."""
+    import ast
+
+    readers = {}
+    for name, path in architecture.modules().items():
+        if not name.startswith("cartgym.agents.") or name in READS_THE_SIMULATOR:
+            continue
+        tree = ast.parse(path.read_text())
+        found = {
+            node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr in ("world", "oracle_view")
+        }
+        found |= {
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and node.value in ("world", "oracle_view")
+        }
+        if found:
+            readers[name] = sorted(found)
+    assert readers == {}

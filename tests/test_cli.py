@@ -56,7 +56,7 @@ def test_fit_then_make_env(transactions_csv, tmp_path, capsys):
     assert "rows in" in capsys.readouterr().out
     import gymnasium as gym
 
-    env = gym.make("CartRec-v0", world=str(out))
+    env = gym.make("CartRec-v1", world=str(out))
     obs, _ = env.reset(seed=0)
     assert obs.shape == (2 * 80 + 6,)
     assert main(["info", str(out)]) == 0

@@ -1,20 +1,21 @@
 """Multi-armed bandits over the catalogue: each item is an arm.
 
 Feedback: every distinct item shown at a step is one pull; it succeeds (1) if the shopper
-accepted that item (``info["accepted"]``) and fails (0) otherwise. The bandits estimate each
-item's acceptance probability p_i and rank by p_i times the item's value: its line value
-(``objective="revenue"``, so the score estimates the expected revenue reward, which is
-accepted x line value) or 1 (``objective="click"``). Learning acceptance rather than the
-revenue itself is exact for revenue (line values are known) and has lower variance.
-For slates this is a semi-bandit approximation: the items of a slate compete for one
-acceptance, which the per-item estimates ignore. Updates are vectorised counts.
+took that item (any of ``info["taken"]``: a multi-choice slate can have several) and
+fails (0) otherwise. The bandits estimate each item's take probability p_i and rank by p_i
+times the item's value: its line value as logged in the training users' logs
+(``objective="revenue"``, so the score estimates the expected revenue reward) or 1
+(``objective="click"``). Learning takes rather than the revenue itself has lower
+variance. For slates this is a semi-bandit approximation: the items of a slate compete
+for the shopper's attention, which the per-item estimates ignore. Updates are vectorised
+counts.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..protocol import Batch, Env, OnlineAgent
+from ..protocol import Agent, Batch, Env, OnlineAgent
 from ..ranking import first_occurrence
 
 OBJECTIVES = ("revenue", "click")
@@ -26,12 +27,23 @@ def check_objective(objective: str) -> str:
     return objective
 
 
-def shown_and_hits(batch: Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, items, hit) of every distinct shown item of the batch, flattened."""
-    first = first_occurrence(batch.actions)
+def value_of(agent: Agent, objective: str) -> np.ndarray:
+    """(M,) the worth of taking each item: its line value as logged in the training logs
+    (``agent.knowledge``) for ``"revenue"``, 1 for ``"click"``."""
+    if objective == "revenue":
+        return agent.knowledge.line_values
+    return np.ones(agent.n_items)
+
+
+def shown_and_hits(batch: Batch, n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, items, hit) of every distinct item shown in the batch, flattened; hit is 1
+    for every item taken from its slate (``batch.taken``: all of them, not only the first).
+    Actions that are not items (CartRec-v1's show-nothing, empty slots) are left out."""
+    first = first_occurrence(batch.actions) & (batch.actions >= 0) & (batch.actions < n_items)
     rows = np.broadcast_to(np.arange(len(batch.actions))[:, None], batch.actions.shape)[first]
     items = batch.actions[first]
-    return rows, items, (items == batch.accepted[rows]).astype(np.float64)
+    hit = (batch.taken[rows] == items[:, None]).any(axis=1)
+    return rows, items, hit.astype(np.float64)
 
 
 class ItemBandit(OnlineAgent):
@@ -40,12 +52,16 @@ class ItemBandit(OnlineAgent):
     def __init__(self, env: Env, *, objective: str = "revenue", seed: int | None = None):
         super().__init__(env, seed=seed)
         self.objective = check_objective(objective)
-        self._value = self.world.line_values if objective == "revenue" else np.ones(self.n_items)
         self.pulls_ = np.zeros(self.n_items)
         self.accepts_ = np.zeros(self.n_items)
 
+    @property
+    def _value(self) -> np.ndarray:
+        """(M,) what taking each item is worth: its logged line value, or 1 for clicks."""
+        return value_of(self, self.objective)
+
     def update(self, batch: Batch) -> None:
-        _, items, hit = shown_and_hits(batch)
+        _, items, hit = shown_and_hits(batch, self.n_items)
         self.pulls_ += np.bincount(items, minlength=self.n_items)
         self.accepts_ += np.bincount(items, weights=hit, minlength=self.n_items)
 

@@ -2,8 +2,9 @@
 
 One linear model of the acceptance probability, p(b, i) = x(b, i) . theta, is shared by
 every item, with x the features of :class:`~cartgym.agents.features.ItemFeatures` (bias,
-co-purchase with the cart, the shopper's history of the item, popularity, log price).
-Ridge regression on the shown items (1 if accepted, else 0, as for the other bandits):
+co-purchase with the cart, the shopper's history of the item, popularity, log price, all
+from the observation and the training users' logs). Ridge regression on the shown items
+(1 if taken, else 0, as for the other bandits):
 A = ridge I + sum x x', b = sum y x, theta = A^-1 b, updated for the whole batch at once.
 Scores are p times the item's value (line value, or 1 for ``objective="click"``).
 """
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..features import ItemFeatures
 from ..protocol import Batch, Env, OnlineAgent
-from .item import check_objective, shown_and_hits
+from .item import check_objective, shown_and_hits, value_of
 
 
 class LinearBandit(OnlineAgent):
@@ -28,10 +29,20 @@ class LinearBandit(OnlineAgent):
         super().__init__(env, seed=seed)
         self.ridge = ridge
         self.objective = check_objective(objective)
-        self._value = self.world.line_values if objective == "revenue" else np.ones(self.n_items)
-        self.features = ItemFeatures(self.world, self.layout)
-        self.A_ = ridge * np.eye(self.features.dim)
-        self.b_ = np.zeros(self.features.dim)
+        self.A_ = ridge * np.eye(len(ItemFeatures.names))
+        self.b_ = np.zeros(len(ItemFeatures.names))
+        self._features: ItemFeatures | None = None
+
+    @property
+    def features(self) -> ItemFeatures:
+        """The feature map, built on first use from the agent's :attr:`knowledge`."""
+        if self._features is None or self._features.knowledge is not self.knowledge:
+            self._features = ItemFeatures(self.knowledge, self.layout)
+        return self._features
+
+    @property
+    def _value(self) -> np.ndarray:
+        return value_of(self, self.objective)
 
     @property
     def theta_(self) -> np.ndarray:
@@ -39,7 +50,7 @@ class LinearBandit(OnlineAgent):
         return np.linalg.solve(self.A_, self.b_)
 
     def update(self, batch: Batch) -> None:
-        rows, items, hit = shown_and_hits(batch)
+        rows, items, hit = shown_and_hits(batch, self.n_items)
         x = self.features(batch.obs)[rows, items]
         self.A_ += x.T @ x
         self.b_ += x.T @ hit

@@ -130,9 +130,11 @@ class BundleAgent(Agent):
             )
 
     def bundle_values(self, obs: np.ndarray) -> np.ndarray:
-        """(B, C) line value of every offer's bundle before discount."""
+        """(B, C) line value of every offer's bundle before discount (its items' line
+        values as logged in the training logs, ``agent.knowledge``)."""
         items = self.candidates.items(obs)
-        values = np.where(items >= 0, self.world.line_values[np.maximum(items, 0)], 0.0)
+        line_values = self.knowledge.line_values
+        values = np.where(items >= 0, line_values[np.maximum(items, 0)], 0.0)
         return values.sum(axis=2)
 
     def bundle_sizes(self, obs: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from cartgym.data import Transactions
 
 from ..bandits import UCB1, LinearThompsonSampling, LinUCB, ThompsonSampling
 from ..cf import CoOccurrenceAgent, MatrixFactorizationAgent, PopularityAgent
+from ..knowledge import LogKnowledge
 from ..logs import LogAgent
 from ..protocol import Agent, Batch, Env, OnlineAgent
 from .candidates import BundleAgent
@@ -103,6 +104,15 @@ class ItemScoreBundleAgent(BundleAgent, OnlineAgent):
         self.fit_report_ = self.item_agent_.fit_report_
         return self
 
+    @property
+    def knowledge(self) -> LogKnowledge:
+        return Agent.knowledge.fget(self)  # type: ignore[attr-defined]
+
+    @knowledge.setter
+    def knowledge(self, knowledge: LogKnowledge) -> None:
+        Agent.knowledge.fset(self, knowledge)  # type: ignore[attr-defined]
+        self.item_agent_.knowledge = knowledge  # the item agent learns from the same logs
+
     def update(self, batch: Batch) -> None:
         """Hand every item of the offered bundles to an online item agent as one impression."""
         agent = self.item_agent_
@@ -116,14 +126,16 @@ class ItemScoreBundleAgent(BundleAgent, OnlineAgent):
         shown = items[row, slot]
         taken = batch.accepted[row] >= 0
         size = self.layout.scalars.stop  # the item part of the observation
+        value = self.knowledge.line_values[shown] * (1.0 - discount[row])
         agent.update(
             Batch(
                 batch.obs[row, :size],
                 shown[:, None],
                 np.where(taken, shown, -1),
-                np.where(taken, self.world.line_values[shown] * (1.0 - discount[row]), 0.0),
+                np.where(taken, value, 0.0),
                 batch.next_obs[row, :size],
                 batch.dones[row],
+                np.where(taken, shown, -1)[:, None],
             )
         )
         agent.num_timesteps_ += len(shown)

@@ -81,7 +81,7 @@ class NeuralCFAgent(LogAgent):
         optimiser = torch.optim.Adam(
             model.parameters(), lr=self.learning_rate, weight_decay=self.weight_decay
         )
-        largest = float(self.world.history.max())  # the observation's history scale
+        largest = self.catalogue.history_max  # the observation's history scale
         history_scale = 1.0 / largest if largest > 0 else 0.0
         counts = logs.user_counts
         losses = []

@@ -3,8 +3,7 @@
     from cartgym.agents.sb3 import make_model
     model = make_model("ppo", "CartRec-v0", seed=0).learn(50_000)
 
-- :func:`make_model` builds a registered algorithm (``dqn``, ``qrdqn``, ``ppo``, ``a2c``,
-  ``maskable_ppo``) with tuned defaults on the native vector env; every built-in algorithm
+- :func:`make_model` builds a registered algorithm (``dqn``, ``qrdqn``, ``ppo``, ``a2c``) with tuned defaults on the native vector env; every built-in algorithm
   uses a masked policy, so items in the cart are never recommended
   (:mod:`~cartgym.agents.sb3.policies`, :mod:`~cartgym.agents.sb3.masking`);
 - ``features=`` picks the representation (:mod:`~cartgym.agents.sb3.representations`);
@@ -25,7 +24,7 @@ from .algorithms import (
 )
 from .masking import MaskSource
 from .policies import MaskedActorCriticPolicy, MaskedDQN, MaskedQRDQN
-from .representations import DEFAULT_FEATURES, FEATURES, policy_kwargs, world_of
+from .representations import DEFAULT_FEATURES, FEATURES, catalogue_of, policy_kwargs
 from .rewards import ScaledReward, scale_rewards
 from .saving import WorldMismatchWarning, load_agent, save_agent
 from .vec_env import CartSB3VecEnv, make_sb3_vec_env
@@ -44,6 +43,7 @@ __all__ = [
     "ScaledReward",
     "WorldMismatchWarning",
     "algorithm_names",
+    "catalogue_of",
     "get_algorithm",
     "load_agent",
     "make_model",
@@ -52,5 +52,4 @@ __all__ = [
     "register_algorithm",
     "save_agent",
     "scale_rewards",
-    "world_of",
 ]

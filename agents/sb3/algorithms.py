@@ -1,12 +1,13 @@
 """The SB3 algorithms of cartgym: tuned defaults, a registry, and :func:`make_model`.
 
-:func:`make_model` builds a registered algorithm (``dqn``, ``qrdqn``, ``ppo``, ``a2c``,
-``maskable_ppo``) with the defaults of :data:`DEFAULTS`, tuned on CartRec-v0 (see
-docs/agents/rl.md), on an SB3 VecEnv or an environment id (then the native vector env with
+:func:`make_model` builds a registered algorithm (``dqn``, ``qrdqn``, ``ppo``, ``a2c``)
+with the defaults of :data:`DEFAULTS`, tuned on CartRec-v0 (see docs/agents/rl.md), on an SB3 VecEnv or an environment id (then the native vector env with
 the algorithm's ``n_envs``). Every built-in algorithm uses a masked policy
 (:mod:`cartgym.agents.sb3.policies`): items in the cart are never recommended.
 :func:`register_algorithm` adds an algorithm; packages can also declare one under the entry
-point group ``cartgym.algorithms``.
+point group ``cartgym.algorithms``. ``ppo`` is SB3's PPO with cartgym's masked policy; it
+is the only PPO: sb3-contrib's MaskablePPO, handed the same masks by ``action_masks()``,
+trains identically (v0 sweeps had identical rows for the two), so it is not registered.
 
 Models log through a logger of cartgym's own (:func:`quiet_logger`): SB3's default would
 create an empty ``SB3-<date>`` folder in the system's temporary directory at every
@@ -24,12 +25,12 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import gymnasium as gym
-from sb3_contrib import MaskablePPO
 from stable_baselines3 import A2C, PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.logger import HumanOutputFormat, Logger
 from stable_baselines3.common.vec_env import VecEnv
 
+from ..knowledge import LogKnowledge
 from .masking import MaskSource, action_shape
 from .policies import (
     MaskedActorCriticPolicy,
@@ -85,16 +86,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "ent_coef": 0.01,
         "policy_kwargs": _AC_NET,
     },
-    "maskable_ppo": {
-        "learning_rate": 3e-4,
-        "n_steps": 128,
-        "batch_size": 256,
-        "n_epochs": 4,
-        "gamma": 0.95,
-        "gae_lambda": 0.9,
-        "ent_coef": 0.01,
-        "policy_kwargs": _AC_NET,
-    },
 }
 
 
@@ -120,12 +111,13 @@ def _builtin(cls: type[BaseAlgorithm], policy: type, name: str) -> Factory:
         features: str = DEFAULT_FEATURES,
         seed: int | None = None,
         device: str = "auto",
+        knowledge: LogKnowledge | None = None,
         **overrides: Any,
     ) -> BaseAlgorithm:
         settings = copy.deepcopy(DEFAULTS[name])
         kwargs = {
             **settings.pop("policy_kwargs", {}),
-            **policy_kwargs(features, env),
+            **policy_kwargs(features, env, knowledge),
             "mask_source": MaskSource.of_env(env),
             **(overrides.pop("policy_kwargs", None) or {}),
         }
@@ -145,16 +137,11 @@ make_ppo = _builtin(PPO, MaskedActorCriticPolicy, "ppo")
 
 make_a2c = _builtin(A2C, MaskedActorCriticPolicy, "a2c")
 
-make_maskable_ppo = _builtin(MaskablePPO, MaskedActorCriticPolicy, "maskable_ppo")
-
 REGISTRY: dict[str, Algorithm] = {
     "dqn": Algorithm(make_dqn, 8, False, "DQN (SB3), masked Q-values and exploration"),
     "qrdqn": Algorithm(make_qrdqn, 8, False, "QR-DQN (sb3-contrib), masked quantiles"),
     "ppo": Algorithm(make_ppo, 8, True, "PPO (SB3), masked logits"),
     "a2c": Algorithm(make_a2c, 8, True, "A2C (SB3), masked logits"),
-    "maskable_ppo": Algorithm(
-        make_maskable_ppo, 8, True, "MaskablePPO (sb3-contrib), env.action_masks()"
-    ),
 }
 
 
@@ -233,9 +220,14 @@ def make_model(
     seed: int | None = None,
     device: str = "auto",
     reward_scale: float | str | None = "auto",
+    knowledge: LogKnowledge | None = None,
     **overrides: Any,
 ) -> BaseAlgorithm:
     """A new model of ``algorithm`` on ``env`` (a VecEnv, a Gymnasium env or an env id).
+
+    ``knowledge`` is what the representation and the automatic reward scale may know of
+    the items (:class:`~cartgym.agents.knowledge.LogKnowledge`; default: the training logs
+    behind the environment's catalogue); a custom factory receives it only when given.
 
     An env id becomes ``make_sb3_vec_env(env, n_envs, seed)`` with the algorithm's n_envs.
     A VecEnv is wrapped in :class:`ScaledReward` (:func:`scale_rewards`; ``reward_scale=None``
@@ -254,13 +246,15 @@ def make_model(
     assert not isinstance(env, str)
     features = features or default_features(env)
     if isinstance(env, VecEnv):
-        env = scale_rewards(env, reward_scale)
+        env = scale_rewards(env, reward_scale, knowledge)
     _, slate_size = action_shape(env.action_space)
     if slate_size > 1 and not spec.slate:
         raise ValueError(
             f"{algorithm} needs a Discrete action space; slates (MultiDiscrete, e.g. "
-            "CartRecSlate-v0) are supported by ppo, a2c and maskable_ppo"
+            "CartRecSlate-v0) are supported by ppo and a2c"
         )
+    if knowledge is not None:
+        overrides["knowledge"] = knowledge
     model = spec.factory(env, features=features, seed=seed, device=device, **overrides)
     keep_quiet(model)
     return model

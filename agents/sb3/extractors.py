@@ -46,7 +46,8 @@ class EmbeddingExtractor(BaseFeaturesExtractor):
 
     Args:
         observation_space: the environment's ``Box`` of size 2M + 6.
-        item_factors: (M, d) item embeddings, ``env.unwrapped.world.item_factors``.
+        item_factors: (M, d) item embeddings (``agent.knowledge.item_factors``: the
+            training users' logs, never the simulator's world).
         hidden: hidden layer sizes of the MLP.
         features_dim: size of the output (ReLU features).
         dot_head: ask the masked policies to score items with :class:`ItemHead`.

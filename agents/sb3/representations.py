@@ -4,7 +4,9 @@
 embeddings, :class:`~cartgym.agents.sb3.extractors.EmbeddingExtractor`),
 ``"embeddings_dot"`` (the same, with items scored through their embeddings) or
 ``"embeddings_dot_features"`` (the default: the item head also weighs, per item, the
-co-purchase, history, popularity and price features the linear bandits use).
+co-purchase, history, popularity and price features the linear bandits use). Embeddings
+and item features come from a :class:`~cartgym.agents.knowledge.LogKnowledge` (the
+training users' logs), never from the simulator's world.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv
 
-from cartgym.envs.observation import ObservationLayout
-from cartgym.world import ShopperWorld
+from cartgym.envs.observation import Catalogue, ObservationLayout
 
 from ..features import ItemFeatures
+from ..knowledge import LogKnowledge, knowledge_of
 from .extractors import EmbeddingExtractor
 from .masking import MaskSource
 
@@ -26,15 +28,15 @@ FEATURES = ("mlp", "embeddings", "embeddings_dot", "embeddings_dot_features")
 DEFAULT_FEATURES = "embeddings_dot_features"  # the tuning run's clear winner (docs/agents/rl.md)
 
 
-def world_of(env: Any) -> ShopperWorld:
-    """The ShopperWorld of a cartgym environment: single, vector, or an SB3 VecEnv."""
+def catalogue_of(env: Any) -> Catalogue:
+    """The Catalogue of a cartgym environment: single, vector, or an SB3 VecEnv."""
     if isinstance(env, VecEnv):
-        world = env.get_attr("world")[0]
+        catalogue = env.get_attr("catalogue")[0]
     else:
-        world = getattr(getattr(env, "unwrapped", env), "world", None)
-    if not isinstance(world, ShopperWorld):
+        catalogue = getattr(getattr(env, "unwrapped", env), "catalogue", None)
+    if not isinstance(catalogue, Catalogue):
         raise ValueError(f"expected a cartgym environment, got {type(env).__name__}")
-    return world
+    return catalogue
 
 
 def is_bundle_env(env: Any) -> bool:
@@ -49,8 +51,9 @@ def default_features(env: Any) -> str:
     return "mlp" if is_bundle_env(env) else DEFAULT_FEATURES
 
 
-def policy_kwargs(features: str, env: Any) -> dict[str, Any]:
-    """Policy keyword arguments of a representation (``FEATURES``) on ``env``'s world."""
+def policy_kwargs(features: str, env: Any, knowledge: LogKnowledge | None = None) -> dict[str, Any]:
+    """Policy keyword arguments of a representation (``FEATURES``) on ``env``'s catalogue,
+    from ``knowledge`` (default: :func:`~cartgym.agents.knowledge.knowledge_of` it)."""
     if features not in FEATURES:
         raise ValueError(f"features must be one of {FEATURES}, got {features!r}")
     if features == "mlp":
@@ -60,13 +63,14 @@ def policy_kwargs(features: str, env: Any) -> dict[str, Any]:
             f"features={features!r} scores items from the cart and history blocks; on bundle "
             "environments (actions are bundle offers) use features='mlp'"
         )
-    world = world_of(env)
+    catalogue = catalogue_of(env)
+    knowledge = knowledge or knowledge_of(catalogue)
     extractor_kwargs: dict[str, Any] = {
-        "item_factors": world.item_factors.astype(np.float32),
+        "item_factors": knowledge.item_factors.astype(np.float32),
         "dot_head": features.startswith("embeddings_dot"),
     }
     if features == "embeddings_dot_features":
-        items = ItemFeatures(world, ObservationLayout(world.n_items))
+        items = ItemFeatures(knowledge, ObservationLayout(catalogue.n_items))
         extractor_kwargs["per_item"] = (items.complement, items.static)
     return {
         "features_extractor_class": EmbeddingExtractor,

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from .representations import world_of
+from ..knowledge import LogKnowledge, knowledge_of
+from .representations import catalogue_of
 
 
 class ScaledReward(VecEnvWrapper):
@@ -32,16 +33,19 @@ class ScaledReward(VecEnvWrapper):
         return obs, rewards * self.scale, dones, infos
 
 
-def auto_reward_scale(env: Any) -> float:
-    """1 / median line value of the world's items for revenue rewards, 1 for clicks."""
+def auto_reward_scale(env: Any, knowledge: LogKnowledge | None = None) -> float:
+    """1 / the median logged line value of the catalogue's items (``knowledge``, default
+    the training logs behind it) for revenue rewards, 1 for clicks."""
     sim = env.get_attr("sim")[0] if isinstance(env, VecEnv) else env.unwrapped.sim
-    if sim.config.reward == "click":
+    if sim.config.reward == "click":  # the reward the environment pays: public
         return 1.0
-    world = world_of(env)
-    return float(1.0 / np.median(world.prices * world.quantities))
+    knowledge = knowledge or knowledge_of(catalogue_of(env))
+    return float(1.0 / np.median(knowledge.line_values))
 
 
-def scale_rewards(env: VecEnv, reward_scale: float | str | None = "auto") -> VecEnv:
+def scale_rewards(
+    env: VecEnv, reward_scale: float | str | None = "auto", knowledge: LogKnowledge | None = None
+) -> VecEnv:
     """``env`` with :class:`ScaledReward` (``"auto"``: :func:`auto_reward_scale`).
 
     ``None`` or 1 leave ``env`` as it is, as does an env that already scales its rewards.
@@ -49,7 +53,7 @@ def scale_rewards(env: VecEnv, reward_scale: float | str | None = "auto") -> Vec
     if reward_scale is None or _find(env, ScaledReward) is not None:
         return env
     if reward_scale == "auto":
-        reward_scale = auto_reward_scale(env)
+        reward_scale = auto_reward_scale(env, knowledge)
     if isinstance(reward_scale, str):
         raise ValueError(
             f"reward_scale must be 'auto', a positive number or None, got {reward_scale!r}"

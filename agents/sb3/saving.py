@@ -19,10 +19,10 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import VecEnv
 
-from cartgym.world import ShopperWorld
+from cartgym.envs.observation import Catalogue
 
 from .masking import action_shape
-from .representations import world_of
+from .representations import catalogue_of
 
 
 class WorldMismatchWarning(UserWarning):
@@ -36,7 +36,7 @@ def sidecar_path(path: str | Path) -> Path:
 
 
 def model_metadata(
-    model: BaseAlgorithm, world: ShopperWorld, algorithm: str | None = None, **extra: Any
+    model: BaseAlgorithm, catalogue: Catalogue, algorithm: str | None = None, **extra: Any
 ) -> dict[str, Any]:
     """What the sidecar records: algorithm, class, world fingerprint, spaces, versions."""
     cls = type(model)
@@ -44,7 +44,7 @@ def model_metadata(
     return {
         "algorithm": algorithm or cls.__name__.lower(),
         "class": f"{cls.__module__}:{cls.__qualname__}",
-        "world_fingerprint": world.fingerprint,
+        "world_fingerprint": catalogue.fingerprint,
         "n_items": n_items,
         "slate_size": slate_size,
         "num_timesteps": int(model.num_timesteps),
@@ -57,20 +57,21 @@ def save_agent(
     model: BaseAlgorithm,
     path: str | Path,
     *,
-    world: ShopperWorld | None = None,
+    catalogue: Catalogue | None = None,
     algorithm: str | None = None,
     **extra: Any,
 ) -> Path:
-    """Save ``model`` to ``path`` (.zip) and its sidecar (.json) with the world's fingerprint.
+    """Save ``model`` to ``path`` (.zip) and its sidecar (.json) with the fingerprint of
+    the world its catalogue belongs to.
 
-    ``world`` defaults to the world of the model's environment. Returns the .zip path.
+    ``catalogue`` defaults to that of the model's environment. Returns the .zip path.
     """
     path = Path(path)
     path = path if path.suffix == ".zip" else Path(f"{path}.zip")
-    if world is None:
-        world = world_of(model.get_env())
+    if catalogue is None:
+        catalogue = catalogue_of(model.get_env())
     model.save(path)
-    meta = model_metadata(model, world, algorithm, **extra)
+    meta = model_metadata(model, catalogue, algorithm, **extra)
     sidecar_path(path).write_text(json.dumps(meta, indent=1, sort_keys=True, default=str))
     return path
 
@@ -110,7 +111,7 @@ def load_agent(
         cls = _import(meta["class"])
     if env is not None:
         trained_on = meta.get("world_fingerprint")
-        current = world_of(env).fingerprint
+        current = catalogue_of(env).fingerprint
         if trained_on is None:
             warnings.warn(
                 f"{path} has no sidecar with a world fingerprint: cannot check that it was "

@@ -1,13 +1,15 @@
 """One SB3 training run with logs and checkpoints (``cartgym train`` runs it).
 
 Trains on ``population="train"`` shoppers with the native vector env, evaluates with
-:func:`cartgym.evaluation.evaluate` on ``population="eval"`` shoppers (the same ones at
-every evaluation), and writes into the output folder:
+:func:`cartgym.evaluation.evaluate` on ``population="validation"`` shoppers (the same ones
+at every evaluation; the best model is chosen on them), then evaluates the chosen model
+once on ``population="test"`` shoppers, and writes into the output folder:
 
     config.json               the run's settings
     references.json           random and oracle-myopic levels under the same evaluation
-    eval.csv, evaluations.npz evaluations: reward, revenue, CTR, conversion, basket size...
-    best_model.zip/.json      the best evaluated model and its sidecar
+    eval.csv, evaluations.npz validation evaluations: reward, revenue, CTR, conversion...
+    best_model.zip/.json      the best model on validation and its sidecar
+    test.json                 the chosen model on test shoppers (the figure to report)
     checkpoint.zip/.json      the latest checkpoint (+ replay buffer), for --resume
     model.zip/.json           the final model; the sidecar holds the world's fingerprint
     tb/                       TensorBoard logs (shop/ and eval/ scalars, custom layout)
@@ -33,7 +35,7 @@ from ..bundles import BundleOracleMyopicAgent, BundleRandomAgent
 from ..references import OracleMyopicAgent, RandomAgent
 from .algorithms import get_algorithm, keep_quiet, make_model
 from .callbacks import CheckpointCallback, EvaluationCallback, ShopMetricsCallback, write_json
-from .representations import default_features, world_of
+from .representations import catalogue_of, default_features
 from .rewards import scale_rewards
 from .saving import load_agent, save_agent
 from .vec_env import make_sb3_vec_env
@@ -64,6 +66,7 @@ class TrainConfig:
     eval_episodes: int = 200
     eval_envs: int = 8
     eval_seed: int = 1_000
+    test_episodes: int = 1_000  # 0: no test evaluation
     checkpoint_freq: int = 50_000
     resume: Path | None = None
     overwrite: bool = False
@@ -108,7 +111,10 @@ def _check(config: TrainConfig) -> None:
         cart = sorted(k for k in gym.registry if k.startswith("CartRec"))
         raise UserError(f"unknown environment id {config.env_id!r}; cartgym has {cart}")
     if "population" in config.env_kwargs:
-        raise UserError("population is set by train: 'train' for training, 'eval' for evaluation")
+        raise UserError(
+            "population is set by train: 'train' for training, 'validation' for evaluations "
+            "and the choice of the best model, 'test' for the final figure"
+        )
     if config.device != "auto" and config.device.startswith("cuda") and not th.cuda.is_available():
         raise UserError(f"device {config.device!r} asked for but CUDA is not available")
     get_algorithm(config.algorithm)  # ValueError for an unknown one
@@ -156,16 +162,16 @@ def train(config: TrainConfig) -> BaseAlgorithm:
         config.env_id,
         num_envs=config.eval_envs,
         vectorization_mode="vector_entry_point",
-        population="eval",
+        population="validation",
         **env_kwargs,
     )
-    world = world_of(venv)
+    catalogue = catalogue_of(venv)
     features = config.features or default_features(venv)  # what make_model will use
     settings = {
         **asdict(config),
         "features": features,
         "n_envs": n_envs,
-        "world_fingerprint": world.fingerprint,
+        "world_fingerprint": catalogue.fingerprint,
         "reward_scale": getattr(venv, "scale", 1.0),
     }
     write_json(output / "config.json", settings)
@@ -174,7 +180,7 @@ def train(config: TrainConfig) -> BaseAlgorithm:
         return save_agent(
             model,
             path,
-            world=world,
+            catalogue=catalogue,
             algorithm=config.algorithm,
             env_id=config.env_id,
             env_kwargs=env_kwargs,
@@ -234,4 +240,32 @@ def train(config: TrainConfig) -> BaseAlgorithm:
             progress_bar=config.progress,
         )
     save(output / "model.zip")
+    if config.test_episodes > 0:
+        test_once(config, output, env_kwargs)
     return model
+
+
+def test_once(config: TrainConfig, output: Path, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate the chosen model (the best on validation, else the final one) once on test
+    shoppers; writes and returns ``test.json``."""
+    chosen = output / "best_model.zip"
+    chosen = chosen if chosen.exists() else output / "model.zip"
+    test_env = gym.make_vec(
+        config.env_id,
+        num_envs=config.eval_envs,
+        vectorization_mode="vector_entry_point",
+        population="test",
+        **env_kwargs,
+    )
+    model = load_agent(chosen, device=config.device)
+    result = evaluate(model, test_env, config.test_episodes, config.eval_seed)
+    summary = {
+        "model": chosen.name,
+        "population": "test",
+        "sessions": config.test_episodes,
+        "seed": config.eval_seed,
+        **{name: interval._asdict() for name, interval in result.metrics().items()},
+        **result.against_twin(),
+    }
+    write_json(output / "test.json", summary)
+    return summary

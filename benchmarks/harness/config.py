@@ -18,6 +18,8 @@ import gymnasium as gym
 
 from cartgym.agents.registry import AGENTS, ENV_KINDS
 
+EVAL_POPULATIONS = ("test", "validation")  # never "train": agents learn there
+
 
 class ConfigError(ValueError):
     """A malformed sweep configuration; the message names the key."""
@@ -49,7 +51,10 @@ class BenchConfig:
     :mod:`cartgym.agents.registry`: item agents recommend items, bundle agents offer
     bundles, DQN and QR-DQN need ``Discrete`` actions).
     budget: environment steps each learning agent trains for (the same for all).
-    eval_sessions: evaluation sessions per run, on held-out (``population="eval"``) shoppers.
+    eval_sessions: evaluation sessions per run, on held-out shoppers.
+    eval_population: the held-out shoppers: ``"test"`` (published results) or
+    ``"validation"`` (every choice made before them: hyperparameters, representations,
+    checkpoints). Training always uses ``"train"``.
     eval_lanes: sessions run side by side in the evaluation vector env.
     curve_points: evaluations along training for learning curves (0: none).
     curve_sessions: sessions per learning-curve point.
@@ -63,6 +68,7 @@ class BenchConfig:
     budget: int
     eval_sessions: int = 500
     eval_lanes: int = 50
+    eval_population: str = "test"
     curve_points: int = 0
     curve_sessions: int = 100
     agent_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -77,6 +83,10 @@ class BenchConfig:
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{key}: expected a positive integer, got {value!r}")
+        if self.eval_population not in EVAL_POPULATIONS:
+            raise ConfigError(
+                f"eval_population: expected one of {EVAL_POPULATIONS}, got {self.eval_population!r}"
+            )
         if not isinstance(self.curve_points, int) or self.curve_points < 0:
             raise ConfigError(f"curve_points: expected an integer >= 0, got {self.curve_points!r}")
         if any(isinstance(s, bool) or not isinstance(s, int) for s in self.seeds):

@@ -2,6 +2,8 @@
 
 One row per run goes to ``OUT/rows/`` and ``OUT/results.parquet`` is rebuilt from the rows
 (:mod:`~cartgym.harness.storage`); a failed run is reported and does not stop the others.
+A progress bar (tqdm, on stderr) shows the runs done and the estimated time left; a lock
+file keeps a second sweep out of the same ``OUT``.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm import tqdm
 
 from cartgym.harness.config import BenchConfig, ConfigError, Run
 from cartgym.harness.runner import _one_thread, run_one
-from cartgym.harness.storage import RowStore
+from cartgym.harness.storage import RowStore, SweepLock
 
 EXECUTORS = ("local", "ray")
 
@@ -30,25 +33,35 @@ def sweep(
     workers: int = 1,
     address: str | None = None,
     fresh: bool = False,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
+    progress: bool = True,
 ) -> pd.DataFrame:
-    """Run every missing run of ``config``; return the results table."""
+    """Run every missing run of ``config``; return the results table. ``log`` receives a
+    line per finished run (default: printed above the progress bar)."""
     if backend not in EXECUTORS:
         raise ConfigError(f"backend: expected one of {EXECUTORS}, got {backend!r}")
+    with SweepLock(out):
+        return _sweep(config, out, backend, workers, address, fresh, log, progress)
+
+
+def _sweep(config, out, backend, workers, address, fresh, log, progress) -> pd.DataFrame:
     store = RowStore(out)
     store.prepare(config, fresh=fresh)
     todo = [run for run in config.runs() if run.key not in store.done()]
-    log(f"{config.name}: {len(todo)} run(s) to do, {len(store.done())} already done in {out}")
+    bar = tqdm(total=len(todo), desc=config.name, unit="run", disable=not progress, leave=True)
+    say = log or bar.write
+    say(f"{config.name}: {len(todo)} run(s) to do, {len(store.done())} already done in {out}")
     failures: list[str] = []
 
     def finished(run: Run, row: dict[str, Any] | None, error: str | None) -> None:
+        bar.update(1)
         if row is not None:
             store.write(run.key, row)
             store.rebuild()
-            log(f"  done {run.key}: revenue/session {row['revenue_per_session']:.2f}")
+            say(f"  done {run.key}: revenue/session {row['revenue_per_session']:.2f}")
         else:
             failures.append(f"{run.key}: {error}")
-            log(f"  FAILED {run.key}: {error}")
+            say(f"  FAILED {run.key}: {error}")
 
     if backend == "ray":
         _ray_sweep(todo, config, address, workers, finished)
@@ -67,6 +80,7 @@ def sweep(
                     run = pending.pop(future)
                     failure = future.exception()
                     finished(run, None if failure else future.result(), _describe(failure))
+    bar.close()
     table = store.rebuild()
     if failures:
         raise RuntimeError(f"{len(failures)} run(s) failed: " + "; ".join(failures))

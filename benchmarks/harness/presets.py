@@ -55,7 +55,6 @@ PRESETS: dict[str, dict[str, Any]] = {
             "linucb",
             "no_recommendation",
             "ppo",
-            "maskable_ppo",
         ],
         "envs": [
             {
@@ -65,7 +64,6 @@ PRESETS: dict[str, dict[str, Any]] = {
                     "no_recommendation",
                     "dqn",
                     "ppo",
-                    "maskable_ppo",
                 ],
             },
             {"id": "CartRecMultiSlate-v0"},

@@ -3,8 +3,10 @@
 Each run (agent, environment, seed) trains the agent on shoppers of the ``train``
 population (online agents and SB3 algorithms for ``budget`` environment steps; log-based
 agents fit on the training users' logged baskets), then evaluates it with
-:func:`cartgym.evaluation.evaluate` on ``eval_sessions`` sessions of the disjoint ``eval``
-population, from the same evaluation seed for every agent.
+:func:`cartgym.evaluation.evaluate` on ``eval_sessions`` sessions of the disjoint
+``eval_population``: ``test`` for published results, ``validation`` for every choice made
+before them (tuning sweeps). The evaluation seed and lanes are the same for every agent,
+so on CartRec-v1 they all meet the same shoppers with the same draws, session by session.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from cartgym import __version__
 from cartgym.agents.logs import LogAgent
 from cartgym.agents.protocol import OnlineAgent
 from cartgym.agents.registry import AGENTS
+from cartgym.data import Transactions
+from cartgym.data import training_logs as bundled_training_logs
+from cartgym.envs.observation import Catalogue
 from cartgym.evaluation import evaluate
 from cartgym.harness.config import BenchConfig, ConfigError, Run, SweepEnv
-from cartgym.sim.population import is_eval_user
 from cartgym.stats import mean_ci
-from cartgym.world import DEFAULT_WORLD, resolve_world
 
 METRICS = (
     "revenue_per_session",
@@ -40,25 +43,13 @@ METRICS = (
 )
 
 
-def training_logs(env_config: SweepEnv):
-    """Logged baskets of the training users of the environment's world (never eval users)."""
-    from cartgym.data import load_complete_journey, load_online_retail
-
-    name = env_config.kwargs.get("world", gym.spec(env_config.id).kwargs.get("world"))
-    source = resolve_world(name or DEFAULT_WORLD).meta.get("source", "")
-    loaders: dict[str, Callable[[], Any]] = {
-        "online_retail": load_online_retail,
-        "completejourney": load_complete_journey,
-    }
-    loader = next((load for key, load in loaders.items() if key in source), None)
-    if loader is None:
-        raise ConfigError(
-            f"envs: log-based agents need the logs of world {source!r}; the harness knows the "
-            f"logs of the bundled worlds only ({sorted(loaders)})"
-        )
-    table = loader().table
-    users = table["user_id"].astype(str).to_numpy()
-    return table[~is_eval_user(users)].reset_index(drop=True)
+def training_logs(catalogue: Catalogue) -> Transactions:
+    """Logged baskets of the training users behind an environment's catalogue (never a
+    validation or test user)."""
+    try:
+        return bundled_training_logs(catalogue.source)
+    except ValueError as error:
+        raise ConfigError(f"envs: log-based agents need training logs: {error}") from None
 
 
 # --------------------------------------------------------------------------- one run
@@ -83,7 +74,7 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
     v0 = env_dynamics(run.env) == "v0"
     # v0 has no show-nothing action: its control is the same shoppers with nothing shown
     control = {"show_recommendations": False} if kind == "control" and v0 else {}
-    eval_env = make_env(run.env, "eval", lanes=config.eval_lanes, **control)
+    eval_env = make_env(run.env, config.eval_population, lanes=config.eval_lanes, **control)
     curve: list[tuple[int, float]] = []
     started = time.perf_counter()
     interactions = 0
@@ -101,7 +92,7 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         train_env = eval_env if kind == "oracle" else make_env(run.env, "train", lanes=8)
         agent = maker(train_env, seed=run.seed, **settings)
         if kind == "logs" or isinstance(agent, LogAgent):
-            agent.fit(training_logs(run.env))
+            agent.fit(training_logs(eval_env.unwrapped.catalogue))
 
         act = agent
 
@@ -121,7 +112,7 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
             interactions += steps
         if learns and config.curve_points:
             lanes = min(config.eval_lanes, config.curve_sessions)
-            point_env = make_env(run.env, "eval", lanes=lanes)
+            point_env = make_env(run.env, config.eval_population, lanes=lanes)
             point = evaluate(act, point_env, config.curve_sessions, eval_seed).summary()
             curve.append((interactions, point["revenue_per_session"]))
     clock = time.perf_counter()
@@ -136,6 +127,7 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         "env_id": run.env.id,
         "env_kwargs": json.dumps(run.env.kwargs, sort_keys=True),
         "seed": run.seed,
+        "eval_population": config.eval_population,
         "interactions": interactions,
         **{m: float(metrics[m]) for m in METRICS},
         **session_intervals(result),
@@ -144,10 +136,14 @@ def run_one(run: Run, config: BenchConfig) -> dict[str, Any]:
         "eval_seconds": eval_seconds,
         "seconds_per_1000_sessions": 1000 * eval_seconds / metrics["sessions"],
         "curve": json.dumps(curve),
+        # per session, in (lane, index) order: the same shoppers for every agent on v1
+        **{f"session_{c}": result.sessions[c].to_numpy() for c in SESSION_ARRAYS},
         "cartgym_version": __version__,
     }
 
 
+# per-session values kept in every row, for paired tests session by session
+SESSION_ARRAYS = ("revenue", "basket_value", "twin_basket_value", "user")
 # CartRec-v1's measures against each session's twin (NaN on v0), in every row
 TWIN_METRICS = (
     "incremental_basket_value",

@@ -1,12 +1,15 @@
 """Finished runs on disk: one parquet row file per run, written atomically, and the table.
 
 A run is either complete on disk or absent, so a killed sweep resumes where it stopped.
+A lock file (``OUT/.lock``, :class:`SweepLock`) stops two sweeps from writing into one
+folder.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,51 @@ class RowStore:
         table = self.table()
         _atomic_write_parquet(self.out / "results.parquet", table)
         return table
+
+
+class SweepLock:
+    """``OUT/.lock`` held while a sweep writes into ``OUT``: a second sweep on the same
+    folder gets a ConfigError naming the holder. A lock left by a process that no longer
+    runs (on this host) is taken over."""
+
+    def __init__(self, out: str | Path):
+        self.path = Path(out) / ".lock"
+
+    def __enter__(self) -> SweepLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        me = f"{socket.gethostname()} {os.getpid()}"
+        for _ in range(2):
+            try:
+                with open(self.path, "x") as handle:
+                    handle.write(me)
+                return self
+            except FileExistsError:
+                holder = self.path.read_text().strip()
+                if not _stale(holder):
+                    raise ConfigError(
+                        f"{self.path.parent} is in use by another sweep (process {holder}); wait "
+                        f"for it to finish, use another --out, or delete {self.path} if that "
+                        "process is gone"
+                    ) from None
+                self.path.unlink(missing_ok=True)
+        raise ConfigError(f"could not take the lock {self.path}")
+
+    def __exit__(self, *exc: object) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _stale(holder: str) -> bool:
+    """True when ``holder`` ("host pid") is a process of this host that no longer runs."""
+    host, _, pid = holder.rpartition(" ")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's sweep (a shared folder): never taken over
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _atomic_write_parquet(path: Path, table: pd.DataFrame) -> None:

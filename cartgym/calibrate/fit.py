@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from cartgym.calibrate.baskets import BasketLog
 from cartgym.calibrate.choice_fit import (
     FEATURES,
     ChoiceFeatures,
@@ -89,51 +90,6 @@ class FitConfig:
         return cls(**values)
 
 
-@dataclass(frozen=True)
-class BasketLog:
-    """The logs seen through a catalogue: one row per basket, time-ordered."""
-
-    items: sp.csr_matrix  # baskets x catalogue items, 1 where bought
-    users: np.ndarray  # (B,) index into ``user_ids``; -1 for a user outside it
-    ranks: np.ndarray  # (B,) 0 for a user's first basket, 1 for the next, ...
-    values: np.ndarray  # (B,) basket value over catalogue items (price x quantity)
-
-    @classmethod
-    def build(
-        cls, table: pd.DataFrame, item_ids: np.ndarray, user_ids: np.ndarray | None = None
-    ) -> tuple[BasketLog, np.ndarray]:
-        """Baskets of ``table`` over the catalogue ``item_ids``; users indexed by ``user_ids``
-        (default: every user present, sorted). Returns the log and its user ids."""
-        item_index = pd.Index(item_ids)
-        lines = table[table["item_id"].isin(item_index)]
-        columns = {"user_id": ("user_id", "first")}
-        if "timestamp" in lines:
-            columns["timestamp"] = ("timestamp", "min")
-        baskets = lines.groupby("basket_id", sort=False).agg(**columns).reset_index()
-        order = ["timestamp", "basket_id"] if "timestamp" in lines else ["basket_id"]
-        baskets = baskets.sort_values(order, kind="stable").reset_index(drop=True)
-        if user_ids is None:
-            user_ids = np.sort(baskets["user_id"].unique().astype(str))
-        users = pd.Index(user_ids).get_indexer(baskets["user_id"])
-        ranks = baskets.groupby("user_id", sort=False).cumcount().to_numpy()
-        row = pd.Index(baskets["basket_id"]).get_indexer(lines["basket_id"])
-        col = item_index.get_indexer(lines["item_id"])
-        items = sp.csr_matrix(
-            (np.ones(len(lines)), (row, col)), shape=(len(baskets), len(item_ids))
-        )
-        items.sum_duplicates()
-        items.data[:] = 1.0
-        line_value = _line_values(lines)
-        values = np.bincount(row, weights=line_value, minlength=len(baskets))
-        return cls(items.tocsr(), users.astype(np.int64), ranks, values), user_ids
-
-
-def _line_values(lines: pd.DataFrame) -> np.ndarray:
-    price = lines["price"].to_numpy(float) if "price" in lines else np.ones(len(lines))
-    quantity = lines["quantity"].to_numpy(float) if "quantity" in lines else np.ones(len(lines))
-    return price * quantity
-
-
 def fit(
     transactions: Transactions | pd.DataFrame,
     config: FitConfig | None = None,
@@ -187,8 +143,8 @@ def fit(
 
     # Items: prices, quantities, popularity, categories.
     by_item = lines.groupby("item_id")
-    prices = _per_item(by_item, "price", "median", item_ids, default=1.0)
-    quantities = _per_item(by_item, "quantity", "median", item_ids, default=1.0)
+    prices = per_item_statistic(by_item, "price", "median", item_ids, default=1.0)
+    quantities = per_item_statistic(by_item, "quantity", "median", item_ids, default=1.0)
     if "category" in lines:
         top = by_item["category"].agg(
             lambda c: c.value_counts().index[0] if c.notna().any() else "(no category)"
@@ -199,7 +155,7 @@ def fit(
     else:
         category_names, categories = np.array(["all"]), np.zeros(n_items, dtype=np.int64)
 
-    parts = _fit_parts(log, len(user_ids), config, rng)
+    parts = fit_item_parts(log, len(user_ids), config, rng)
 
     # Choice coefficients: conditional logit on the logged choices, each scored with its
     # user's taste re-fitted without that basket.
@@ -302,14 +258,16 @@ def _names(item_ids: np.ndarray, names: pd.Series | None) -> np.ndarray:
     return found.fillna(pd.Series(item_ids, index=item_ids)).to_numpy(str)
 
 
-def _per_item(grouped, column: str, how: str, item_ids: np.ndarray, default: float) -> np.ndarray:
+def per_item_statistic(
+    grouped, column: str, how: str, item_ids: np.ndarray, default: float
+) -> np.ndarray:
     if column not in grouped.obj:
         return np.full(len(item_ids), default)
     return grouped[column].agg(how).reindex(item_ids).to_numpy(float)
 
 
 @dataclass(frozen=True)
-class _Parts:
+class ItemParts:
     user_factors: np.ndarray
     item_factors: np.ndarray
     counts: sp.csr_matrix  # baskets holding the item, users x items
@@ -317,7 +275,9 @@ class _Parts:
     popularity: np.ndarray
 
 
-def _fit_parts(log: BasketLog, n_users: int, config: FitConfig, rng: np.random.Generator) -> _Parts:
+def fit_item_parts(
+    log: BasketLog, n_users: int, config: FitConfig, rng: np.random.Generator
+) -> ItemParts:
     """Embeddings (implicit ALS), history, complements (shrunk PMI) and popularity."""
     n_baskets, n_items = log.items.shape
     user_of_basket = sp.csr_matrix(
@@ -333,7 +293,7 @@ def _fit_parts(log: BasketLog, n_users: int, config: FitConfig, rng: np.random.G
         rng=rng,
     )
     holders = np.asarray(log.items.sum(axis=0)).ravel()
-    return _Parts(
+    return ItemParts(
         user_factors=user_factors,
         item_factors=item_factors,
         counts=counts,

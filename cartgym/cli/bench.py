@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=1, help="parallel runs (default 1)")
     parser.add_argument("--fresh", action="store_true", help="discard earlier rows in --out")
     parser.add_argument("--report", help="write the markdown report and plots to this folder")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         address=args.address,
         fresh=args.fresh,
+        progress=not args.no_progress,
     )
     print(f"{len(table)} rows in {Path(out) / 'results.parquet'}")
     if args.report:

@@ -85,7 +85,15 @@ def build_parser(prog: str = "cartgym train") -> argparse.ArgumentParser:
         default=10_000,
         help="evaluate every N steps (0: never)",
     )
-    parser.add_argument("--eval-episodes", type=positive_int, default=200)
+    parser.add_argument(
+        "--eval-episodes", type=positive_int, default=200, help="validation sessions per evaluation"
+    )
+    parser.add_argument(
+        "--test-episodes",
+        type=non_negative_int,
+        default=1_000,
+        help="test sessions of the chosen model, once at the end (0: none)",
+    )
     parser.add_argument("--eval-envs", type=positive_int, default=8)
     parser.add_argument("--eval-seed", type=int, default=1_000)
     parser.add_argument(
@@ -135,4 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         f"trained {args.algorithm} for {model.num_timesteps} steps in "
         f"{time.perf_counter() - started:.0f} s; model in {config.output / 'model.zip'}"
     )
+    test = config.output / "test.json"
+    if config.test_episodes and test.exists():
+        print(f"test shoppers (the chosen model, once): {test}")
     return 0

@@ -1,13 +1,25 @@
-"""Train/test splits that keep every basket whole.
+"""Splits that keep every basket whole, and the one split of users into train, validation
+and test.
 
-Each side is a Transactions whose report starts from the full table's report and
-counts the rows that went to the other side as a drop named after the split, so
-the row accounting still adds up.
+:func:`user_groups` is the split everything uses: the data layer (:func:`users_in`,
+:func:`user_split`), the simulator's populations and the benchmark harness. A user's group
+is fixed by a hash of their id (crc32 modulo 5: 0 test, 1 validation, else train), so it
+is the same on every machine, for every catalogue and every seed: agents learn from
+train users' logs and train shoppers, every choice (hyperparameters, representation,
+checkpoint) is made on validation shoppers, and published figures come from test
+shoppers only.
+
+Each side of a split is a Transactions whose report starts from the full table's report
+and counts the rows that went to the other side as a drop named after the split, so the
+row accounting still adds up.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TypeAlias
 
 import numpy as np
@@ -18,13 +30,46 @@ from cartgym.data.schema import DATAFRAME_SOURCE, DataError
 
 Holdout: TypeAlias = str | pd.Timestamp | pd.offsets.BaseOffset | pd.Timedelta
 _MONTHS = re.compile(r"^\s*(\d*)\s*(M|ME|MS|months?)\s*$")
+GROUPS = ("train", "validation", "test")
+_BUCKETS = {0: "test", 1: "validation"}  # crc32(id) % 5; the other three buckets: train
 
 
-def temporal_split(
-    transactions: Transactions,
-    holdout: Holdout = "1M",
-) -> tuple[Transactions, Transactions]:
-    """Hold out the most recent baskets: test is every basket starting at or after a cutoff.
+def user_groups(user_ids: np.ndarray) -> np.ndarray:
+    """(N,) the group of each user id: ``"train"`` (3 in 5), ``"validation"`` or ``"test"``
+    (1 in 5 each), by crc32 of the id modulo 5 (0 test, 1 validation)."""
+    buckets = [zlib.crc32(str(u).encode()) % 5 for u in user_ids]
+    return np.array([_BUCKETS.get(b, "train") for b in buckets], dtype=object)
+
+
+def users_in(transactions: Transactions, *groups: str) -> Transactions:
+    """The baskets of the users in ``groups`` (:func:`user_groups`); the rest are counted as
+    a drop, as for the other splits."""
+    unknown = sorted(set(groups) - set(GROUPS))
+    if unknown or not groups:
+        raise ValueError(f"groups must be among {GROUPS}, got {list(groups)}")
+    keep = np.isin(user_groups(transactions.table["user_id"].to_numpy()), groups)
+    label = "+".join(groups)
+    return _split(transactions, ~keep, f"{label} users", f"users not in {label}")[0]
+
+
+@dataclass(frozen=True)
+class TemporalSplit:
+    """The two sides of :func:`temporal_split` and its cutoff; unpacks as (train, test)."""
+
+    train: Transactions
+    test: Transactions
+    cutoff: pd.Timestamp
+
+    def __iter__(self) -> Iterator[Transactions]:
+        return iter((self.train, self.test))
+
+    def __getitem__(self, side: int) -> Transactions:
+        return (self.train, self.test)[side]
+
+
+def temporal_split(transactions: Transactions, holdout: Holdout = "1M") -> TemporalSplit:
+    """Hold out the most recent baskets: test is every basket starting at or after a cutoff
+    (returned as ``.cutoff``; the result unpacks as ``train, test``).
 
     ``holdout`` is the cutoff itself (a Timestamp), or a span back from the last
     basket's start: a pandas offset or Timedelta, or a string; ``"1M"`` (also
@@ -39,29 +84,26 @@ def temporal_split(
     cutoff = _cutoff(transactions, start.max(), holdout)
     test = (start >= cutoff).to_numpy()
     when = f"{cutoff:%Y-%m-%d %H:%M:%S}"
-    return _split(transactions, test, f"before {when}", f"from {when} on")
+    train, held = _split(transactions, test, f"before {when}", f"from {when} on")
+    return TemporalSplit(train, held, pd.Timestamp(cutoff))
 
 
 def user_split(
-    transactions: Transactions, test_fraction: float = 0.2, seed: int = 0
+    transactions: Transactions, held_out: tuple[str, ...] = ("test",)
 ) -> tuple[Transactions, Transactions]:
-    """Put a random ``test_fraction`` of users (all their baskets) in the test side.
-
-    Users are sorted then shuffled with ``numpy.random.default_rng(seed)``, so the
-    split depends only on the set of users and the seed; the test side gets
-    ``round(test_fraction * n_users)`` users, at least one and leaving at least one.
-    """
-    if not 0.0 < float(test_fraction) < 1.0:
-        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
-    users = np.sort(transactions.table["user_id"].unique().astype(str))
-    if len(users) < 2:
-        raise _error(transactions, f"user_split needs at least 2 users, got {len(users)}")
-    n_test = min(max(round(test_fraction * len(users)), 1), len(users) - 1)
-    rng = np.random.default_rng(seed)
-    chosen = rng.permutation(users)[:n_test]
-    test = transactions.table["user_id"].isin(chosen).to_numpy()
-    label = f"{test_fraction:g} of users, seed {seed}"
-    return _split(transactions, test, f"users not in test ({label})", f"test users ({label})")
+    """(the other users' baskets, the baskets of the users in the ``held_out`` groups),
+    by :func:`user_groups`: the same users the simulator's populations hold out."""
+    unknown = sorted(set(held_out) - set(GROUPS))
+    if unknown or not held_out:
+        raise ValueError(f"held_out must be among {GROUPS}, got {list(held_out)}")
+    users = transactions.table["user_id"].to_numpy()
+    if len(np.unique(users)) < 2:
+        raise _error(
+            transactions, f"user_split needs at least 2 users, got {len(np.unique(users))}"
+        )
+    test = np.isin(user_groups(users), held_out)
+    label = "+".join(held_out)
+    return _split(transactions, test, f"users not in {label}", f"{label} users")
 
 
 def _cutoff(

@@ -75,9 +75,9 @@ class BundleSessions(CartSessions):
     def __init__(self, n_sessions: int, config: CartEnvConfig, horizon: int | None = None):
         sim_config = replace(config.sim, response="bundle")
         super().__init__(n_sessions, config, 3, sim_config, horizon)
-        self.catalogue = BundleCatalogue.fit(self.world)
+        self.bundles = BundleCatalogue.fit(self.world)
         assert config.bundle_candidates is not None
-        self.n_candidates = min(config.bundle_candidates, len(self.catalogue.items))
+        self.n_candidates = min(config.bundle_candidates, len(self.bundles.items))
         self.discounts = values = np.asarray(config.bundle_discounts)
         n_actions = self.n_candidates * len(values)
         self.action_space = spaces.Discrete(n_actions + self.nothing)  # then: show nothing
@@ -86,12 +86,12 @@ class BundleSessions(CartSessions):
         self.candidate_block = self.layout.candidates
         self.current = np.zeros((n_sessions, self.n_candidates), dtype=np.int64)
         world = self.world
-        self._value = world.line_values[self.catalogue.items]
-        self._value[self.catalogue.size == 2, 2] = 0.0
+        self._value = world.line_values[self.bundles.items]
+        self._value[self.bundles.size == 2, 2] = 0.0
         self._value = self._value.sum(axis=1)
         self._value_scale = 1.0 / np.log1p(max(float(world.spend_quantiles[-1]), 1.0))
         self._pmi_scale = 1.0 / max(float(np.abs(world.complement.data).max(initial=1e-9)), 1e-9)
-        pop = world.popularity[self.catalogue.items].mean(axis=1)
+        pop = world.popularity[self.bundles.items].mean(axis=1)
         self._popularity = (pop - world.popularity.min()) / max(np.ptp(world.popularity), 1e-9)
 
     def recommendations(self, actions: Any, batched: bool) -> np.ndarray:
@@ -114,7 +114,7 @@ class BundleSessions(CartSessions):
         offer = np.minimum(action, offers - 1)
         bundle = self.current[np.arange(len(action)), offer // len(self.discounts)]
         discount = np.where(shows, self.discounts[offer % len(self.discounts)], 0.0)
-        items = np.where(shows[:, None], self.catalogue.items[bundle], -1)
+        items = np.where(shows[:, None], self.bundles.items[bundle], -1)
         if isinstance(self.sim, CheckoutSimulator):  # counter-based draws: no generator
             return self.sim.step(items, discount)
         return self.sim.step(items, rng, discounts=discount)
@@ -127,7 +127,7 @@ class BundleSessions(CartSessions):
         actions = np.asarray(actions)[rows]
         offers = actions < self.layout.n_actions  # type: ignore[attr-defined]
         bundles = self.current[lanes[offers], actions[offers] // len(self.discounts)]
-        return np.unique(self.catalogue.items[bundles])
+        return np.unique(self.bundles.items[bundles])
 
     def observe(self) -> np.ndarray:
         base = super().observe()
@@ -138,9 +138,7 @@ class BundleSessions(CartSessions):
         """(B, C) candidates whose items are all out of the cart (then True for showing
         nothing, with CartRec-v1)."""
         in_cart = self.in_cart()
-        overlap = in_cart[
-            np.arange(len(in_cart))[:, None, None], self.catalogue.items[self.current]
-        ]
+        overlap = in_cart[np.arange(len(in_cart))[:, None, None], self.bundles.items[self.current]]
         masks = np.repeat(~overlap.any(axis=2), len(self.discounts), axis=1)
         return np.concatenate([masks, np.ones((self.n, self.nothing), dtype=bool)], axis=1)
 
@@ -149,17 +147,17 @@ class BundleSessions(CartSessions):
         sim = self.sim
         comp = self.lane(sim.comp_sum) / np.maximum(self.lane(sim.cart_size), 1)[:, None]
         in_cart = self.in_cart()
-        items = self.catalogue.items
+        items = self.bundles.items
         cart_lift = comp[:, items].mean(axis=2)  # (B, N) mean complement with the cart
         overlaps = in_cart[:, items].any(axis=2)
-        score = np.where(overlaps, -np.inf, cart_lift + self.catalogue.internal)
+        score = np.where(overlaps, -np.inf, cart_lift + self.bundles.internal)
         top = np.argpartition(-score, self.n_candidates - 1, axis=1)[:, : self.n_candidates]
         order = np.lexsort((top, -np.take_along_axis(score, top, axis=1)), axis=1)
         self.current = np.take_along_axis(top, order, axis=1)
         chosen = self.current
         rows = np.arange(len(chosen))[:, None]
         padded = (
-            np.where(np.arange(3) < self.catalogue.size[chosen][..., None], items[chosen] + 1, 0)
+            np.where(np.arange(3) < self.bundles.size[chosen][..., None], items[chosen] + 1, 0)
             / self.world.n_items
         )
         per_bundle = np.stack(
@@ -167,7 +165,7 @@ class BundleSessions(CartSessions):
                 np.log1p(self._value[chosen]) * self._value_scale,
                 np.zeros(chosen.shape),
                 cart_lift[rows, chosen] * self._pmi_scale,
-                self.catalogue.internal[chosen] * self._pmi_scale,
+                self.bundles.internal[chosen] * self._pmi_scale,
                 self._popularity[chosen],
             ],
             axis=2,
@@ -196,13 +194,14 @@ class BundleSessions(CartSessions):
         complement = sim.choice
         dense = self.world.complement.toarray()
         rows = np.arange(sim.n_shoppers) if rows is None else np.atleast_1d(rows)
-        out = np.zeros((len(rows), self.action_space.n))  # type: ignore[attr-defined]
+        # the offers only (CartRec-v1's show-nothing action, after them, takes nothing)
+        out = np.zeros((len(rows), self.n_candidates * len(self.discounts)))
         for r, b in enumerate(rows):
             weights = _partial_cart_weights(
                 static[b], comp[b], int(size[b]), dense, complement.complement_weight
             )
             for j, bundle in enumerate(self.current[b]):
-                members = tuple(dict.fromkeys(self.catalogue.items[bundle].tolist()))
+                members = tuple(dict.fromkeys(self.bundles.items[bundle].tolist()))
                 if len(members) > room[b]:
                     continue  # the basket would overflow: the shopper cannot take it all
                 for k, discount in enumerate(self.discounts):

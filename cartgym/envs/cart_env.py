@@ -105,7 +105,10 @@ class CartEnv(gym.Env):
     * ``patience_mean``: v0 only, mean ignored recommendations tolerated (default 10).
     * ``new_shopper_rate``: share of shoppers with no history, taste from the fitted
       population Gaussian (default 0).
-    * ``population``: ``"all"``, ``"train"`` or ``"eval"``: which logged users arrive.
+    * ``population``: which logged users arrive: ``"all"``, ``"train"``,
+      ``"validation"`` or ``"test"`` (the fixed split of :func:`cartgym.data.user_groups`,
+      3/5, 1/5, 1/5 of users by a hash of the id; ``"eval"`` is v0's name of ``"test"``).
+      Agents learn on train, every choice is made on validation, results come from test.
     * ``response``: ``"single"`` (default: at most one item of a slate is taken) or
       ``"multi"`` (any subset, by sequential picks with the cart updated between picks;
       needs ``slate_size >= 2``).
@@ -159,6 +162,7 @@ class CartEnv(gym.Env):
         self.config = CartEnvConfig.from_kwargs(**kwargs)
         self.sessions = build_sessions(1, self.config)
         self.world = self.sessions.world
+        self.catalogue = self.sessions.catalogue  # what agents may read of the shop
         self.sim = self.sessions.sim
         self.layout: ObservationLayout = self.sessions.layout
         self.slate_size = self.sessions.slate_size

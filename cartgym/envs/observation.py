@@ -102,6 +102,35 @@ class BundleLayout(ObservationLayout):
         return spaces.Box(-1.0, 1.0, shape=(self.size,), dtype=np.float32)
 
 
+@dataclass(frozen=True, eq=False)
+class Catalogue:
+    """What an environment publishes about its shop: the items it sells, by index, the
+    scale of the observation's history block (log1p(count) / ``history_max``), the logs
+    its shoppers were fitted from (``source``, see :func:`cartgym.data.logs_of`) and the
+    name of its world (``fingerprint``, to tell one world from another).
+
+    Agents read this, never the simulator's world (``env.unwrapped.catalogue``).
+    """
+
+    item_ids: np.ndarray
+    history_max: float
+    source: str = ""
+    fingerprint: str = ""
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    @classmethod
+    def of_world(cls, world: ShopperWorld) -> Catalogue:
+        return cls(
+            np.asarray(world.item_ids).astype(str),
+            max(float(world.history.max()), 1e-12),
+            str(world.meta.get("source", "")),
+            world.fingerprint,
+        )
+
+
 class ObservationEncoder:
     """Observations from carts, histories and session counters, with a world's fixed scales.
 

@@ -8,7 +8,7 @@ import numpy as np
 from gymnasium import spaces
 
 from cartgym.envs.config import CartEnvConfig
-from cartgym.envs.observation import Observer
+from cartgym.envs.observation import Catalogue, Observer
 from cartgym.sim.checkout import CheckoutSimulator
 from cartgym.sim.config import SimConfig
 from cartgym.sim.simulator import CartSimulator, StepOutcome
@@ -60,6 +60,7 @@ class CartSessions:
         self.nothing = int(sim_config.dynamics == "v1")  # actions that show nothing
         self.observer = Observer(self.sim)
         self.layout = self.observer.layout
+        self.catalogue = Catalogue.of_world(self.world)
         self.slate_size = int(slate_size)
         self.observation_space = self.layout.space()
         choices = m + self.nothing
@@ -104,6 +105,10 @@ class CartSessions:
     def observe(self) -> np.ndarray:
         """(B, D) observations of every session."""
         return self.observer.observe()
+
+    def users(self) -> np.ndarray:
+        """(N,) the user index of each lane's shopper (-1 for a new shopper)."""
+        return self.lane(self.sim.users)
 
     def lane(self, values: Any) -> np.ndarray:
         """A numpy copy of the sessions' rows of a simulator array (not CartRec-v1's twins)."""

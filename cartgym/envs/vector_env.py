@@ -59,6 +59,7 @@ class CartVectorEnv(VectorEnv):
         self.sessions = build_sessions(int(num_envs), self.config, max_episode_steps)
         self.num_envs = int(num_envs)
         self.world = self.sessions.world
+        self.catalogue = self.sessions.catalogue  # what agents may read of the shop
         self.sim = self.sessions.sim
         self.layout = self.sessions.layout
         self.max_episode_steps = max_episode_steps

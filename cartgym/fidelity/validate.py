@@ -175,7 +175,6 @@ def fit_and_validate(
     *,
     split: str = "temporal",
     holdout: Holdout = "1M",
-    test_fraction: float = 0.2,
     fit_config: FitConfig | None = None,
     config: FidelityConfig | None = None,
     title: str | None = None,
@@ -185,14 +184,13 @@ def fit_and_validate(
 
     ``split="temporal"`` holds out the baskets from ``holdout`` before the last one on
     (default one month, see :func:`cartgym.data.temporal_split`); ``split="user"`` holds
-    out a ``test_fraction`` of the users (their shoppers are then new to the world).
+    out the test users of :func:`cartgym.data.user_groups` (1 in 5 by a hash of the id;
+    their shoppers are then new to the world).
     """
     if split == "temporal":
         train, test = temporal_split(transactions, holdout)
     elif split == "user":
-        train, test = user_split(
-            transactions, test_fraction, seed=(config or FidelityConfig()).seed
-        )
+        train, test = user_split(transactions)
     else:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     world = fit(train, fit_config)

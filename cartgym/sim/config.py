@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from cartgym.sim.population import population_groups
+
 DYNAMICS = ("v1", "v0")
 REWARDS = {
     "v1": ("basket_value", "attributed", "incremental", "click"),
@@ -45,7 +47,7 @@ V1_DEFAULTS: dict[str, Any] = {
 VARIANTS: dict[str, dict[str, Any]] = {
     # the items target at +5% and +35% (response.md)
     "items5": {"salience": 0.0934, "impulse": 0.6306, "shown_inclusive_value": "fitted"},
-    "items35": {"salience": 0.1, "impulse": 1.0, "shown_inclusive_value": 54.5005},
+    "items35": {"salience": 0.1, "impulse": 1.0, "shown_inclusive_value": 55.0113},
     # the response from the logs alone: the fitted lambda, the salience at the Complete
     # Journey display estimate (an upper bound, benchmarks/promotion_effect.py), no
     # impulse adds
@@ -98,7 +100,9 @@ class SimConfig:
         default is calibrated, not fitted.
     patience_mean: mean number of ignored recommendations a shopper tolerates (v0).
     new_shopper_rate: share of shoppers with no logged history.
-    population: logged users to draw from: "all", "train" or "eval".
+    population: logged users to draw from: "all", "train", "validation" or "test"
+        (``cartgym.data.user_groups``; "eval" is v0's name of "test"), or groups joined
+        by "+" ("train+validation").
     reward: v1: "basket_value" (the cart's value at checkout, 0 if abandoned), "attributed"
         (the line value of the taken recommended items, paid at checkout), "incremental"
         (basket value minus the twin's, paid at the end) or "click" (1 per item taken).
@@ -136,6 +140,7 @@ class SimConfig:
     def __post_init__(self) -> None:
         if self.dynamics not in DYNAMICS:
             raise ValueError(f"dynamics must be one of {DYNAMICS}, got {self.dynamics!r}")
+        population_groups(self.population)  # a clear error for an unknown population
         defaults = V1_DEFAULTS if self.dynamics == "v1" else V0_DEFAULTS
         v1_only = {*V1_DEFAULTS, "inclusive_value", "shown_inclusive_value"}
         mine = v1_only if self.dynamics == "v1" else set(defaults)

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtri
 
+from cartgym.data.split import GROUPS, user_groups
 from cartgym.world import ShopperWorld
 
-POPULATIONS = ("all", "train", "eval")
-EVAL_SHARE = 5  # one user in EVAL_SHARE is an evaluation shopper
+# "all", a group of cartgym.data.split.user_groups, or groups joined by "+"
+POPULATIONS = ("all", *GROUPS, "eval")
+ALIASES = {"eval": "test"}  # CartRec-v0's name of the test shoppers
 
 
-def is_eval_user(user_ids: np.ndarray) -> np.ndarray:
-    """Fixed split of users: crc32 of the id modulo 5 == 0 marks an evaluation shopper.
+def population_groups(population: str) -> tuple[str, ...]:
+    """The user groups of a population name: ``"all"``, ``"train"``, ``"validation"``,
+    ``"test"`` (alias ``"eval"``), or groups joined by ``"+"`` (``"train+validation"``)."""
+    if not isinstance(population, str):
+        raise ValueError(f"population must be a str such as 'train', got {population!r}")
+    if population == "all":
+        return GROUPS
+    groups = tuple(ALIASES.get(part, part) for part in population.split("+"))
+    if not set(groups) <= set(GROUPS):
+        raise ValueError(
+            f"population must be 'all', one of {GROUPS} (or 'eval', the test shoppers), or "
+            f"groups joined by '+', got {population!r}"
+        )
+    return groups
 
-    A hash (not a random draw) keeps the split identical on every machine and for every
-    catalogue size, so agents trained on ``population="train"`` never meet an evaluation
-    shopper.
-    """
-    return np.array([zlib.crc32(u.encode()) % EVAL_SHARE == 0 for u in user_ids], dtype=bool)
+
+def in_population(user_ids: np.ndarray, population: str) -> np.ndarray:
+    """(N,) True for the users of ``population`` (the fixed split by a hash of the id,
+    :func:`cartgym.data.split.user_groups`: identical on every machine and catalogue)."""
+    return np.isin(user_groups(user_ids), population_groups(population))
 
 
 @dataclass(frozen=True)
@@ -54,8 +67,7 @@ class Population:
         new_shopper_rate: float = 0.0,
         patience_mean: float = 10.0,
     ):
-        if population not in POPULATIONS:
-            raise ValueError(f"population must be one of {POPULATIONS}, got {population!r}")
+        groups = population_groups(population)
         if not 0.0 <= new_shopper_rate <= 1.0:
             raise ValueError(f"new_shopper_rate must be in [0, 1], got {new_shopper_rate!r}")
         if not patience_mean >= 1.0:
@@ -65,8 +77,7 @@ class Population:
         self.patience_mean = patience_mean
         sessions = np.arange(len(world.session_users))
         if population != "all":
-            evaluation = is_eval_user(world.user_ids)[world.session_users]
-            sessions = sessions[evaluation if population == "eval" else ~evaluation]
+            sessions = sessions[np.isin(user_groups(world.user_ids), groups)[world.session_users]]
         if len(sessions) == 0:
             if new_shopper_rate < 1.0:
                 raise ValueError(f"the world has no logged sessions in population {population!r}")

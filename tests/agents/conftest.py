@@ -13,6 +13,8 @@ import torch
 from agent_cases import BEST, N_ITEMS, new_agent
 
 import cartgym  # noqa: F401
+from cartgym.agents.knowledge import LogKnowledge, register_knowledge
+from cartgym.envs.observation import Catalogue
 from cartgym.evaluation import evaluate
 from cartgym.world import ChoiceCoefficients, ShopperWorld
 
@@ -65,7 +67,11 @@ def best(small_world: ShopperWorld) -> tuple[ShopperWorld, pd.DataFrame]:
         lines += ["NOT-IN-CATALOGUE"] if b % 50 == 0 else []
         rows += [(str(world.user_ids[user]), f"b{b}", item) for item in lines]
     logs = pd.DataFrame(rows, columns=["user_id", "basket_id", "item_id"])
-    return world, logs.astype({c: pd.StringDtype(na_value=np.nan) for c in logs.columns})
+    logs = logs.astype({c: pd.StringDtype(na_value=np.nan) for c in logs.columns})
+    # the agents' knowledge of this world's items: these logs (not the real ones)
+    world = replace(world, meta={**world.meta, "source": "synthetic best-item logs"})
+    register_knowledge(LogKnowledge.from_logs(logs, Catalogue.of_world(world)))
+    return world, logs
 
 
 @pytest.fixture(scope="session")

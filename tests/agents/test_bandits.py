@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from agent_cases import BEST, new_agent
+from agent_cases import BEST, N_ITEMS, new_agent
 
 from cartgym.agents import (
     UCB1,
@@ -14,6 +14,7 @@ from cartgym.agents import (
     RandomAgent,
     ThompsonSampling,
 )
+from cartgym.agents.bandits.item import shown_and_hits
 
 BANDITS = ("epsilon_greedy", "ucb1", "thompson", "thompson_click", "linucb", "linear_thompson")
 
@@ -62,6 +63,31 @@ def test_vectorised_update_counts_each_distinct_shown_item(best_world, make_env)
     agent.update(batch)
     assert agent.pulls_[[1, 2, 3, 4]].tolist() == [2, 1, 1, 1]
     assert agent.accepts_.sum() == 1 and agent.accepts_[2] == 1
+
+
+@pytest.mark.parametrize("cls", [ThompsonSampling, LinUCB])
+def test_slate_bandits_learn_every_taken_item(cls, best_world, make_env):
+    """A multi-choice slate can have several takes: every one is a success, none a miss."""
+    from cartgym.agents import Batch
+
+    agent = cls(make_env(best_world, slate=True))
+    d = agent.layout.size
+    batch = Batch(
+        obs=np.zeros((2, d), np.float32),
+        actions=np.array([[1, 2, 3], [4, 5, N_ITEMS]]),  # N_ITEMS: not an item (show nothing)
+        accepted=np.array([3, -1]),
+        rewards=np.zeros(2),
+        next_obs=np.zeros((2, d), np.float32),
+        dones=np.zeros(2, bool),
+        taken=np.array([[3, 1, -1], [-1, -1, -1]]),
+    )
+    _, items, hit = shown_and_hits(batch, agent.n_items)
+    assert items.tolist() == [1, 2, 3, 4, 5] and hit.tolist() == [1, 0, 1, 0, 0]
+    agent.update(batch)
+    if cls is ThompsonSampling:
+        assert agent.accepts_[[1, 3]].tolist() == [1, 1] and agent.accepts_.sum() == 2
+    else:
+        assert agent.b_[0] == 2  # two successes on the bias feature
 
 
 def test_epsilon_decays(best_world, make_env):

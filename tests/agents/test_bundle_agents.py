@@ -71,8 +71,8 @@ def test_candidate_block_decodes_the_offers():
     sessions = env.unwrapped.sessions
     for _ in range(20):
         bundles = np.repeat(sessions.current[0], len(sessions.discounts))
-        expected = sessions.catalogue.items[bundles].copy()
-        expected[sessions.catalogue.size[bundles] == 2, 2] = -1
+        expected = sessions.bundles.items[bundles].copy()
+        expected[sessions.bundles.size[bundles] == 2, 2] = -1
         assert np.array_equal(block.items(obs[None])[0], expected)
         assert np.array_equal(block.available(obs[None])[0], env.unwrapped.action_masks())
         obs, _, terminated, truncated, _ = env.step(int(np.argmax(env.unwrapped.action_masks())))
@@ -236,7 +236,7 @@ def test_not_fitted_and_wrong_env(logs):
 
 
 # ----------------------------------------------------------------------------- SB3
-@pytest.mark.parametrize("algorithm", ["dqn", "ppo", "maskable_ppo"])
+@pytest.mark.parametrize("algorithm", ["dqn", "ppo"])
 def test_sb3_policies_never_offer_a_masked_bundle(algorithm, tmp_path):
     pytest.importorskip("stable_baselines3")
     import torch

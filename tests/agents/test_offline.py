@@ -265,7 +265,7 @@ def test_sb3_policies_give_the_models_distributions(small_logs):
     obs = small_logs.observations[:50]
     in_cart = obs[:, :M] > 0.5
     venv = make_sb3_vec_env(ENV_ID, n_envs=2, seed=0, **WORLD)
-    for algorithm in ("ppo", "maskable_ppo"):
+    for algorithm in ("ppo", "a2c"):
         model = make_model(algorithm, venv, features="mlp", seed=0, device="cpu")
         probs = SB3Policy(model).probabilities(obs)
         actions = np.random.default_rng(0).integers(M, size=len(obs))

@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cartgym.data import DataError, load_transactions, temporal_split, user_split
+from cartgym.data import (
+    DataError,
+    load_transactions,
+    temporal_split,
+    user_groups,
+    user_split,
+    users_in,
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,16 +78,36 @@ def test_temporal_split_errors(small):
 
 
 def test_user_split(small):
-    train, test = user_split(small, test_fraction=0.2, seed=3)
+    train, test = user_split(small)
     train_users, test_users = set(train.table["user_id"]), set(test.table["user_id"])
     assert not train_users & test_users
-    assert len(test_users) == round(0.2 * small.n_users)
     assert not _baskets(train) & _baskets(test)
     assert len(train) + len(test) == len(small)
-    again, _ = user_split(small, test_fraction=0.2, seed=3)
-    assert again.table.equals(train.table)
-    other, _ = user_split(small, test_fraction=0.2, seed=4)
-    assert not other.table.equals(train.table)
-    assert "0.2 of users, seed 3" in test.report.source
-    with pytest.raises(ValueError, match="test_fraction"):
-        user_split(small, test_fraction=1.0)
+    groups = dict(zip(small.table["user_id"], user_groups(small.table["user_id"].to_numpy())))
+    assert all(groups[u] == "test" for u in test_users)
+    assert all(groups[u] != "test" for u in train_users)
+    assert "test users" in test.report.source
+    assert test.report.drops["split off: users not in test"] == len(train)
+    _, held = user_split(small, held_out=("validation", "test"))
+    assert {groups[u] for u in held.table["user_id"]} == {"validation", "test"}
+    with pytest.raises(ValueError, match="held_out must be among"):
+        user_split(small, held_out=("holdout",))
+
+
+def test_user_groups_are_a_fixed_hash_of_the_id():
+    ids = np.array([f"u{i}" for i in range(5000)])
+    groups = user_groups(ids)
+    # the same ids get the same groups every time, whatever else is in the array
+    assert (user_groups(ids[::-1])[::-1] == groups).all()
+    share = {g: float(np.mean(groups == g)) for g in ("train", "validation", "test")}
+    assert abs(share["train"] - 0.6) < 0.03 and abs(share["test"] - 0.2) < 0.03
+    assert user_groups(np.array([12345]))[0] == user_groups(np.array(["12345"]))[0]
+
+
+def test_users_in_keeps_whole_users(small):
+    train = users_in(small, "train")
+    groups = user_groups(train.table["user_id"].to_numpy())
+    assert (groups == "train").all()
+    assert train.report.rows_in == small.report.rows_in
+    with pytest.raises(ValueError, match="groups must be among"):
+        users_in(small, "everyone")

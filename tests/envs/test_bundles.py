@@ -28,7 +28,7 @@ def test_offers_masks_and_net_revenue():
     for _ in range(200):
         mask = core.action_masks()
         in_cart = core.sim.in_cart[0]
-        bundles = core.sessions.catalogue.items[core.sessions.current[0]]
+        bundles = core.sessions.bundles.items[core.sessions.current[0]]
         assert np.array_equal(mask, np.repeat(~in_cart[bundles].any(axis=1), 3))
         action = int(np.flatnonzero(mask)[0]) if mask.any() else 0
         discount = core.sessions.discounts[action % 3]

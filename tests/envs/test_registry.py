@@ -126,7 +126,7 @@ def test_masks_track_the_cart_and_episodes_end_within_the_limit(small_world):
     [
         ({"reward": "profit"}, "reward"),
         ({"slate_size": 0}, "slate_size"),
-        ({"population": "test"}, "population"),
+        ({"population": "holdout"}, "population"),
         ({"patience_mean": 0.5}, "patience_mean"),
         ({"new_shopper_rate": 2.0}, "new_shopper_rate"),
         ({"world": 3}, "world"),
@@ -166,11 +166,20 @@ def test_render_ansi():
     assert "cart (" in env.render()
 
 
-def test_population_split_is_disjoint(world):
-    train = gym.make("CartRec-v0", population="train").unwrapped.sim.population
-    evaluation = gym.make("CartRec-v0", population="eval").unwrapped.sim.population
-    users_train = set(world.session_users[train.sessions])
-    users_eval = set(world.session_users[evaluation.sessions])
-    assert users_train and users_eval and not users_train & users_eval
-    share = len(users_eval) / (len(users_train) + len(users_eval))
-    assert 0.15 < share < 0.25
+def test_populations_are_disjoint_and_the_data_split():
+    from cartgym.data import user_groups
+
+    users = {}
+    world = gym.make("CartRec-v1").unwrapped.world
+    for name in ("train", "validation", "test"):
+        population = gym.make("CartRec-v1", population=name).unwrapped.sim.population
+        users[name] = set(world.session_users[population.sessions])
+        # the simulator's population is the data layer's group, user by user
+        assert set(user_groups(world.user_ids[list(users[name])])) == {name}
+    assert not users["train"] & users["validation"]
+    assert not users["train"] & users["test"] and not users["validation"] & users["test"]
+    total = sum(len(u) for u in users.values())
+    assert 0.15 < len(users["test"]) / total < 0.25
+    assert 0.15 < len(users["validation"]) / total < 0.25
+    evaluation = gym.make("CartRec-v1", population="eval").unwrapped.sim.population
+    assert set(world.session_users[evaluation.sessions]) == users["test"]  # v0's name

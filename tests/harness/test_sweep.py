@@ -271,4 +271,4 @@ def test_todays_config_files_still_load():
 
     path = Path(__file__).parents[2] / "benchmarks" / "configs" / "full_cartrec.json"
     config = BenchConfig.from_file(path)
-    assert config.name == "full-cartrec" and len(list(config.runs())) == 160
+    assert config.name == "full-cartrec" and len(list(config.runs())) == 150

@@ -13,7 +13,7 @@ from cartgym.agents.sb3.ranking import top_k
 torch.set_num_threads(1)
 
 
-@pytest.mark.parametrize("algorithm", ["dqn", "qrdqn", "ppo", "maskable_ppo"])
+@pytest.mark.parametrize("algorithm", ["dqn", "qrdqn", "ppo", "a2c"])
 def test_top_k_starts_with_the_predicted_item_and_skips_the_cart(algorithm):
     env = make_sb3_vec_env("CartRec-v0", n_envs=8, seed=0, n_items=30)
     model = make_model(algorithm, env, seed=0)

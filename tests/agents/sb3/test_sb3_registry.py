@@ -47,9 +47,10 @@ def registry():
 
 
 def test_builtins():
-    assert {"dqn", "qrdqn", "ppo", "a2c", "maskable_ppo"} <= set(algorithm_names())
-    assert get_algorithm("MaskablePPO") is REGISTRY["maskable_ppo"]
-    assert get_algorithm("maskable-ppo") is REGISTRY["maskable_ppo"]
+    assert {"dqn", "qrdqn", "ppo", "a2c"} <= set(algorithm_names())
+    assert "maskable_ppo" not in algorithm_names()  # the same algorithm as ppo here
+    assert get_algorithm("PPO") is REGISTRY["ppo"]
+    assert get_algorithm("q-r-dqn".replace("-", "", 1)) is REGISTRY["qrdqn"]
     assert not REGISTRY["dqn"].slate and REGISTRY["ppo"].slate
 
 

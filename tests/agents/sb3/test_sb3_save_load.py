@@ -28,7 +28,7 @@ torch.set_num_threads(1)
         ("qrdqn", "mlp", "CartRec-v0"),
         ("ppo", "embeddings", "CartRecSlate-v0"),
         ("a2c", "mlp", "CartRec-v0"),
-        ("maskable_ppo", "embeddings_dot", "CartRecSlate-v0"),
+        ("a2c", "embeddings_dot", "CartRecSlate-v0"),
         ("ppo", "embeddings_dot_features", "CartRec-v0"),
         ("dqn", "embeddings_dot_features", "CartRec-v0"),
     ],
