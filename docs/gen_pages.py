@@ -2,7 +2,11 @@
 
 - ``docs/envs.md``: from the docstrings of CartEnv and CartVectorEnv and the registry;
 - ``docs/parameters.md``: every simulator parameter of the default world, fitted (with
-  its estimator and value) or named (with its default), from the world file itself.
+  its estimator and value) or named (with its default), from the world file itself;
+- the tables of figures inside hand-written pages: a block
+  ``<!-- include docs/results/X.md -->`` ... ``<!-- end include -->`` is replaced by that
+  generated file (its title dropped, its headings one level down), so no figure in
+  ``docs/`` is typed by hand.
 
 Run as ``python docs/gen_pages.py``; mkdocs runs it as a hook before each build, and a
 test checks that the committed pages are up to date.
@@ -11,6 +15,7 @@ test checks that the committed pages are up to date.
 from __future__ import annotations
 
 import inspect
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -263,12 +268,46 @@ def parameters_page() -> str:
 PAGES = {"envs.md": env_page, "parameters.md": parameters_page}
 
 
+INCLUDE = re.compile(r"(<!-- include (\S+) -->\n)(.*?)(<!-- end include -->)", re.S)
+
+
+def included(path: Path) -> str:
+    """The generated file ``path`` as it appears inside another page."""
+    lines = path.read_text().splitlines()
+    if lines and lines[0].startswith("# "):
+        lines = lines[1:]
+    body = "\n".join("#" + line if line.startswith("#") else line for line in lines)
+    return body.strip() + "\n"
+
+
+def with_includes(text: str) -> str:
+    """``text`` with every include block refreshed from its file (relative to the repo)."""
+
+    def fill(match: re.Match) -> str:
+        source = DOCS.parent / match.group(2)
+        if not source.exists():
+            raise FileNotFoundError(f"{match.group(2)} (included by a docs page) is missing")
+        return f"{match.group(1)}{included(source)}{match.group(4)}"
+
+    return INCLUDE.sub(fill, text)
+
+
+def pages_with_includes() -> list[Path]:
+    return sorted(
+        p for p in DOCS.rglob("*.md") if "results" not in p.parts and INCLUDE.search(p.read_text())
+    )
+
+
 def generate() -> None:
     for name, build in PAGES.items():
         path = DOCS / name
         text = build()
         if not path.exists() or path.read_text() != text:
             path.write_text(text)
+    for path in pages_with_includes():
+        text = path.read_text()
+        if with_includes(text) != text:
+            path.write_text(with_includes(text))
 
 
 def stage_api_layout() -> None:

@@ -36,6 +36,9 @@ def test_generated_pages_are_up_to_date():
     spec.loader.exec_module(module)
     for name, build in module.PAGES.items():
         assert (DOCS / name).read_text() == build(), f"run `python docs/gen_pages.py` ({name})"
+    for path in module.pages_with_includes():
+        text = path.read_text()
+        assert module.with_includes(text) == text, f"run `python docs/gen_pages.py` ({path})"
 
 
 def test_readme_starts_with_the_two_commands():

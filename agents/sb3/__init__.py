@@ -3,8 +3,9 @@
     from cartgym.agents.sb3 import make_model
     model = make_model("ppo", "CartRec-v0", seed=0).learn(50_000)
 
-- :func:`make_model` builds a registered algorithm (``dqn``, ``qrdqn``, ``ppo``, ``a2c``) with tuned defaults on the native vector env; every built-in algorithm
-  uses a masked policy, so items in the cart are never recommended
+- :func:`make_model` builds a registered algorithm (``dqn``, ``qrdqn``, ``ppo``, ``a2c``)
+  with tuned defaults on the native vector env; every built-in algorithm uses a masked
+  policy, so items in the cart are never recommended
   (:mod:`~cartgym.agents.sb3.policies`, :mod:`~cartgym.agents.sb3.masking`);
 - ``features=`` picks the representation (:mod:`~cartgym.agents.sb3.representations`);
 - :func:`register_algorithm` adds an algorithm (or the ``cartgym.algorithms`` entry point);

@@ -1,9 +1,10 @@
 """The SB3 algorithms of cartgym: tuned defaults, a registry, and :func:`make_model`.
 
 :func:`make_model` builds a registered algorithm (``dqn``, ``qrdqn``, ``ppo``, ``a2c``)
-with the defaults of :data:`DEFAULTS`, tuned on CartRec-v0 (see docs/agents/rl.md), on an SB3 VecEnv or an environment id (then the native vector env with
-the algorithm's ``n_envs``). Every built-in algorithm uses a masked policy
-(:mod:`cartgym.agents.sb3.policies`): items in the cart are never recommended.
+with the defaults of :data:`DEFAULTS` (see docs/agents/rl.md), on an SB3 VecEnv or an
+environment id (then the native vector env with the algorithm's ``n_envs``). Every
+built-in algorithm uses a masked policy (:mod:`cartgym.agents.sb3.policies`): items in the
+cart are never recommended.
 :func:`register_algorithm` adds an algorithm; packages can also declare one under the entry
 point group ``cartgym.algorithms``. ``ppo`` is SB3's PPO with cartgym's masked policy; it
 is the only PPO: sb3-contrib's MaskablePPO, handed the same masks by ``action_masks()``,

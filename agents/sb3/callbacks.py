@@ -39,6 +39,7 @@ EVAL_COLUMNS = (
     "basket_value",
     "episode_length",
     "normalised",
+    "incremental_basket_value",
     "wall_s",
 )
 METRICS = ("reward", "revenue", "ctr", "conversion", "basket_size", "basket_value")
@@ -132,7 +133,8 @@ class ShopMetricsCallback(BaseCallback):
 def evaluation_row(sessions: Any, references: dict[str, float]) -> dict[str, float]:
     """The shop metrics of :func:`~cartgym.evaluation.evaluate`'s sessions, as a CSV row:
     reward (mean per session, with its std), revenue of taken recommendations, CTR,
-    conversion, basket size and value, session length and the normalised score."""
+    conversion, basket size and value, session length, the normalised score, and on
+    CartRec-v1 the incremental basket value against each session's twin."""
     reward = float(sessions["revenue"].mean())
     random, oracle = references.get("random"), references.get("oracle_myopic")
     normalised = float("nan")
@@ -148,6 +150,9 @@ def evaluation_row(sessions: Any, references: dict[str, float]) -> dict[str, flo
         "basket_value": float(sessions["basket_value"].mean()),
         "episode_length": float(sessions["recommendations"].mean()),
         "normalised": normalised,
+        "incremental_basket_value": float(
+            (sessions["basket_value"] - sessions["twin_basket_value"]).mean()
+        ),
     }
 
 

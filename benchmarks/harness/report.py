@@ -184,7 +184,17 @@ def plots(table: pd.DataFrame, env: str, out: Path) -> list[str]:
     return names
 
 
-COMPACT = ("agent", "revenue_per_session", "ctr", "conversion", "basket_size", "normalised_score")
+COMPACT = (
+    "agent",
+    "incremental_basket_value",
+    "basket_value",
+    "revenue_per_session",
+    "ctr",
+    "conversion",
+    "basket_size",
+    "normalised_score",
+    "vs_best_baseline",
+)
 
 
 def compact(table: pd.DataFrame) -> str:

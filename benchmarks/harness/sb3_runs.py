@@ -15,10 +15,18 @@ def sb3_policy(
 ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[int], None]]:
     """(act, learn) for one run: ``learn(steps)`` continues training on the native vector
     env of training shoppers with the algorithm's default n_envs; ``act`` is the
-    deterministic (masked) policy."""
-    settings = dict(settings)  # SB3 keyword arguments, plus "features" and "n_envs"
+    deterministic (masked) policy.
+
+    ``settings`` are SB3 keyword arguments, plus ``features``, ``n_envs`` and
+    ``train_reward``: the reward to train on (CartRec-v1's ``"attributed"``, say), which
+    changes the training env only; every run is evaluated on the sweep env's own reward.
+    """
+    settings = dict(settings)
     n_envs = settings.pop("n_envs", get_algorithm(algorithm).n_envs)
-    venv = make_sb3_vec_env(env.id, n_envs=n_envs, seed=seed, population="train", **env.kwargs)
+    kwargs = dict(env.kwargs)
+    if "train_reward" in settings:
+        kwargs["reward"] = settings.pop("train_reward")
+    venv = make_sb3_vec_env(env.id, n_envs=n_envs, seed=seed, population="train", **kwargs)
     model = make_model(algorithm, venv, seed=seed, device="auto", **settings)
 
     def act(obs: np.ndarray) -> np.ndarray:

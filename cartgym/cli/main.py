@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         passthrough.add_argument("args", nargs=argparse.REMAINDER)
 
     demo = commands.add_parser("demo", help="roll out shoppers and print session metrics")
-    demo.add_argument("--env", default="CartRec-v0", help="environment id")
-    demo.add_argument("--world", default="online_retail", help="world name or file")
+    demo.add_argument("--env", default="CartRec-v1", help="environment id")
+    demo.add_argument("--world", help="world name or file (default: the environment's)")
     demo.add_argument("--sessions", type=positive_int, default=300, help="sessions per policy")
     demo.add_argument("--seed", type=int, default=0)
     return parser
@@ -177,14 +177,17 @@ def _demo(args: argparse.Namespace) -> None:
 
     import cartgym  # noqa: F401  (registers the environment ids)
     from cartgym.cli.demo import run_demo
-    from cartgym.world import resolve_world
 
     if args.env not in gym.registry:
         raise UserError(f"unknown environment id {args.env!r}")
-    world = resolve_world(args.world)
+    world_kwargs = {} if args.world is None else {"world": args.world}
+    world = gym.make(args.env, **world_kwargs).unwrapped.world
     print(world.summary())
-    print(f"\n{args.sessions} sessions per policy on {args.env}, seed {args.seed}; mean [95% CI]:")
-    table = run_demo(args.env, args.sessions, args.seed, world=args.world)
+    print(
+        f"\n{args.sessions} test sessions per policy on {args.env}, seed {args.seed}; "
+        "mean [95% CI]:"
+    )
+    table = run_demo(args.env, args.sessions, args.seed, **world_kwargs)
     print(table.to_string())
 
 

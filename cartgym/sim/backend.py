@@ -38,7 +38,8 @@ class NumpyOps:
     def block_sums(self, values: Any, width: int) -> Any:
         """(B, ceil(M / width)) float64 sums of consecutive blocks of ``width`` columns."""
         starts = np.arange(0, values.shape[1], width)
-        return np.add.reduceat(values, starts, axis=1).astype(np.float64)
+        # summed in float64 (reduceat on float32 would accumulate in float32)
+        return np.add.reduceat(values.astype(np.float64), starts, axis=1)
 
     def add_at(self, target: Any, index: tuple[Any, ...], values: Any) -> None:
         """target[index] += values, accumulating repeated indices."""
@@ -46,6 +47,17 @@ class NumpyOps:
 
     def row_sum64(self, values: Any) -> Any:
         return values.sum(axis=1, dtype=np.float64)
+
+    def take_flat(self, values: Any, flat: Any) -> Any:
+        """values.ravel()[flat] of a C-contiguous array."""
+        return values.reshape(-1).take(flat)
+
+    def put_flat(self, values: Any, flat: Any, new: Any) -> None:
+        values.reshape(-1)[flat] = new
+
+    def bincount(self, index: Any, weights: Any, length: int) -> Any:
+        """(length,) float64 sums of ``weights`` by ``index``."""
+        return np.bincount(index, weights=weights, minlength=length)
 
     def arange(self, n: int) -> Any:
         return np.arange(n)
@@ -144,6 +156,15 @@ class TorchOps:
 
     def row_sum64(self, values: Any) -> Any:
         return values.sum(dim=1, dtype=self.torch.float64)
+
+    def take_flat(self, values: Any, flat: Any) -> Any:
+        return values.view(-1)[flat]
+
+    def put_flat(self, values: Any, flat: Any, new: Any) -> None:
+        values.view(-1)[flat] = new
+
+    def bincount(self, index: Any, weights: Any, length: int) -> Any:
+        return self.torch.bincount(index, weights=weights, minlength=length)
 
     def arange(self, n: int) -> Any:
         return self.torch.arange(n, device=self.device)

@@ -7,6 +7,16 @@ choice weights exp(utility), with their sums over blocks of about sqrt(M) items 
 those weights, and keeps them in step with the cart. The session rules (when a shopper
 checks out or leaves, what is paid) are the simulators': CartRec-v0's in
 :mod:`cartgym.sim.simulator`, CartRec-v1's in :mod:`cartgym.sim.checkout`.
+
+**O(K + partners) per step.** An item's complement term is the cart's mean PMI with it,
+so when the cart grows the weights change only for the items in it and their complement
+partners: every other item has a complement sum of 0 and keeps the weight exp(static)
+it had when the session started. Each row keeps the list of items its cart has touched
+(``partners``); a refresh recomputes their weights only and moves the block sums and
+the total by the differences (float64). A session's start computes its row whole, and
+every ``exact_every`` steps of a session the row is recomputed whole again, so rounding
+in the running sums cannot build up (``refresh="full"`` recomputes every refreshed row
+whole, the O(M) algorithm, for comparison).
 """
 
 from __future__ import annotations
@@ -19,6 +29,9 @@ from cartgym.sim.backend import make_ops
 from cartgym.sim.choice import ChoiceModel, sample_categorical
 from cartgym.sim.population import Arrivals
 from cartgym.world import ShopperWorld
+
+REFRESH = ("incremental", "full")
+EXACT_EVERY = 32  # incremental refreshes of a row between two whole ones
 
 
 class CartState:
@@ -36,9 +49,13 @@ class CartState:
         salience: float,
         backend: str = "numpy",
         device: str = "auto",
+        refresh: str = "incremental",
     ):
         if n_rows < 1:
             raise ValueError(f"n_shoppers must be >= 1, got {n_rows}")
+        if refresh not in REFRESH:
+            raise ValueError(f"refresh must be one of {REFRESH}, got {refresh!r}")
+        self.refresh = refresh
         self.world = world
         self.ops = ops = make_ops(backend, device)
         self.choice = ChoiceModel(world, ops)
@@ -73,6 +90,12 @@ class CartState:
         self.done = ops.zeros((b,), "bool") | True
         self.sessions_started = ops.zeros((b,), "int64")  # bumped at each reset of a row
         self.rows = ops.arange(b)
+        self.n_shoppers_total = b  # every row (CartRec-v1: the shoppers and their twins)
+        # items each cart has touched (its items and their complement partners), -1 padded
+        self.touched = ops.zeros((b, m), "bool")
+        self.partners = ops.zeros((b, 64), "int64") - 1
+        self.n_partners = ops.zeros((b,), "int64")
+        self.refreshes = ops.zeros((b,), "int64")  # incremental refreshes since a whole one
 
     def start(self, rows: Any, arrivals: Arrivals, first_uniform: Any) -> None:
         """Open sessions in ``rows`` for ``arrivals``, at the shopper's first add-to-cart,
@@ -91,6 +114,9 @@ class CartState:
         for counter in (self.cart_size, self.steps, self.n_accepted, self.n_ignored):
             counter[rows] = 0
         self.cart_value[rows] = 0.0
+        self.touched[rows] = False
+        self.n_partners[rows] = 0
+        self.refreshes[rows] = 0
         self.last_accepted[rows] = False
         self.done[rows] = False
         self.sessions_started[rows] += 1
@@ -98,7 +124,7 @@ class CartState:
         first = sample_categorical(weights, first_uniform, ops)
         self._add(rows, first)
         self.last_added[rows] = -1  # the observer reads a restarted cart whole
-        self._refresh(rows)
+        self._refresh_whole(rows)
 
     def take_from_slate(
         self,
@@ -263,28 +289,82 @@ class CartState:
         # the added items' sparse complement rows join their carts' sums
         at_rows, columns, values = self.choice.complement_rows(rows, items)
         self.comp_sum[at_rows, columns] += values
+        self._touch(rows, items)  # one item a row
+        self._touch(at_rows, columns)  # each row's partners, one contiguous group a row
 
-    def _refresh(self, rows: Any = None) -> None:
-        """Recompute weights, block sums and totals: in place for all rows, or for ``rows``."""
-        ops, choice = self.ops, self.choice
-        if rows is None:
-            weights = self.weights
-            scale = ops.astype(
-                choice.complement_weight / ops.clip(self.cart_size, 1, None), "float32"
-            )
-            ops.multiply(self.comp_sum, scale[:, None], out=weights)
-            weights += self.static
-            ops.exp_(weights)
-            self.blocks[:] = ops.block_sums(weights, self.block_width)
-            self.total[:] = self.blocks.sum(1)
-            return
+    def _touch(self, rows: Any, items: Any) -> None:
+        """Append the (row, item) pairs not touched yet to their rows' partner lists; the
+        pairs of a row come as one contiguous group, with distinct items."""
+        ops = self.ops
+        new = ~self.touched[rows, items]
+        rows, items = rows[new], items[new]
         if len(rows) == 0:
             return
-        weights = ops.exp_(
-            choice.utilities(self.static[rows], self.comp_sum[rows], self.cart_size[rows])
+        self.touched[rows, items] = True
+        first = ops.join([rows[:1] >= 0, rows[1:] != rows[:-1]])  # a group's first pair
+        ones = ops.astype(rows * 0 + 1, "float64")
+        counts = ops.astype(ops.bincount(rows, ones, self.n_shoppers_total), "int64")
+        group_counts = counts[rows[first]]
+        group_starts = group_counts.cumsum(0) - group_counts
+        rank = ops.arange(len(rows)) - ops.repeat(group_starts, group_counts)
+        slot = self.n_partners[rows] + rank
+        needed = int(slot.max()) + 1
+        if needed > self.partners.shape[1]:
+            width = max(needed, 2 * self.partners.shape[1])
+            grown = ops.zeros((self.partners.shape[0], width), "int64") - 1
+            grown[:, : self.partners.shape[1]] = self.partners
+            self.partners = grown
+        self.partners[rows, slot] = items
+        self.n_partners[rows[first]] += group_counts
+
+    def _refresh(self, rows: Any = None) -> None:
+        """Bring the weights, block sums and totals of ``rows`` (default: every row) in step
+        with their carts: the touched items only, or whole rows (see the module docstring)."""
+        rows = self.rows if rows is None else rows
+        if len(rows) == 0:
+            return
+        if self.refresh == "full":
+            self._refresh_whole(rows)
+            return
+        self.refreshes[rows] += 1
+        due = self.refreshes[rows] >= EXACT_EVERY
+        if bool(due.any()):
+            self._refresh_whole(rows[due])
+            rows = rows[~due]
+        if len(rows) == 0:
+            return
+        ops = self.ops
+        # every row's partners, flattened without padding (entries past a row's count are
+        # stale): the position of entry j of row r in the partner array is r * P + j
+        counts = self.n_partners[rows]
+        local = ops.repeat(ops.arange(len(rows)), counts)
+        starts = counts.cumsum(0) - counts
+        within = ops.arange(len(local)) - ops.repeat(starts, counts)
+        items = ops.take_flat(self.partners, rows[local] * self.partners.shape[1] + within)
+        at = rows[local]
+        flat = at * self.world.n_items + items  # flat indices: far faster than (row, column)
+        new = self.choice.weights(
+            ops.take_flat(self.static, flat), ops.take_flat(self.comp_sum, flat), self.cart_size[at]
         )
+        change = ops.astype(new, "float64") - ops.astype(
+            ops.take_flat(self.weights, flat), "float64"
+        )
+        ops.put_flat(self.weights, flat, new)
+        n_blocks = self.blocks.shape[1]
+        by_block = ops.bincount(
+            local * n_blocks + items // self.block_width, change, len(rows) * n_blocks
+        )
+        self.blocks[rows] += by_block.reshape(len(rows), n_blocks)
+        self.total[rows] += ops.bincount(local, change, len(rows))
+
+    def _refresh_whole(self, rows: Any) -> None:
+        """Recompute the weights, block sums and totals of ``rows`` from scratch (O(M))."""
+        if len(rows) == 0:
+            return
+        self.refreshes[rows] = 0
+        weights = self.choice.weights(self.static[rows], self.comp_sum[rows], self.cart_size[rows])
         self.weights[rows] = weights
-        blocks = ops.block_sums(weights, self.block_width)
+        blocks = self.ops.block_sums(weights, self.block_width)
         self.blocks[rows] = blocks
         self.total[rows] = blocks.sum(1)
 

@@ -83,6 +83,7 @@ class CheckoutSimulator(CartState):
             2 * n_shoppers,
             salience=config.number("salience"),
             backend=backend,
+            refresh=config.refresh,
             device=device,
         )
         ops = self.ops

@@ -64,9 +64,18 @@ class ChoiceModel:
         return static
 
     def utilities(self, static, comp_sum, cart_size):
-        """(B, M) utilities given the summed complement rows of each cart and its size."""
+        """(B, M) utilities given the summed complement rows of each cart and its size (or,
+        for flat gathered entries, each entry's cart size)."""
         scale = self.complement_weight / self._ops.clip(cart_size, 1, None)
-        return static + scale[:, None] * comp_sum
+        if static.ndim == 2:
+            scale = scale[:, None]
+        return static + scale * comp_sum
+
+    def weights(self, static, comp_sum, cart_size):
+        """float32 exp(utilities): the choice weights, for whole rows or any gathered
+        columns of them (elementwise, so a column's weight is the same either way)."""
+        ops = self._ops
+        return ops.astype(ops.exp_(self.utilities(static, comp_sum, cart_size)), "float32")
 
 
 def probabilities(utilities: np.ndarray, available: np.ndarray) -> np.ndarray:

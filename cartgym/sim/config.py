@@ -119,6 +119,10 @@ class SimConfig:
     show_recommendations: False gives v0's no-recommendation control: nothing is shown,
         every item is the shopper's own and patience is never used (in v1 showing
         nothing is an action, and the control a policy).
+    refresh: how the choice weights follow the cart (not a dynamics parameter):
+        "incremental" (default) recomputes only the items the cart touched, O(K +
+        partners) a step; "full" recomputes whole rows, O(M), the reference it is tested
+        against (``cartgym.sim.carts``).
     """
 
     dynamics: str = "v0"
@@ -136,11 +140,14 @@ class SimConfig:
     response: str = "single"
     discount_sensitivity: float = 1.0
     show_recommendations: bool | None = None
+    refresh: str = "incremental"
 
     def __post_init__(self) -> None:
         if self.dynamics not in DYNAMICS:
             raise ValueError(f"dynamics must be one of {DYNAMICS}, got {self.dynamics!r}")
         population_groups(self.population)  # a clear error for an unknown population
+        if self.refresh not in ("incremental", "full"):
+            raise ValueError(f"refresh must be 'incremental' or 'full', got {self.refresh!r}")
         defaults = V1_DEFAULTS if self.dynamics == "v1" else V0_DEFAULTS
         v1_only = {*V1_DEFAULTS, "inclusive_value", "shown_inclusive_value"}
         mine = v1_only if self.dynamics == "v1" else set(defaults)

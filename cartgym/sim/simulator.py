@@ -72,6 +72,7 @@ class CartSimulator(CartState):
             n_shoppers,
             salience=self.config.number("salience"),
             backend=backend,
+            refresh=self.config.refresh,
             device=device,
         )
         self.population = Population(
@@ -156,7 +157,7 @@ class CartSimulator(CartState):
         self.last_added = ops.concat([taken, organic[:, None]])
         fresh = organic >= 0 if config.response != "single" else added >= 0
         self._add(self.rows[fresh], added[fresh])
-        self._refresh()
+        self._refresh(self.rows[fresh])  # (the other rows' carts did not change)
         checkout = (
             active & ~abandoned & ((self.cart_size >= self.intended_size) | (stays & (organic < 0)))
         )

@@ -230,7 +230,12 @@ def test_presets_only_pair_agents_with_envs_they_can_act_on():
         BenchConfig.from_dict(preset)  # raises ConfigError otherwise
     config = BenchConfig.from_dict(PRESETS["combinations"])
     ids = {run.env.id for run in config.runs()}
-    assert ids == {"CartRecBundle-v0", "CartRecMultiSlate-v0"}
+    assert ids == {"CartRecSlate-v1", "CartRecBundle-v1", "CartRecMultiSlate-v1"}
+    # the published sweeps read test shoppers and hold the show-nothing control
+    for name in ("quick", "cartrec_v1", "combinations"):
+        preset = BenchConfig.from_dict(PRESETS[name])
+        assert preset.eval_population == "test"
+        assert all("no_recommendation" in preset.agents_of(env) for env in preset.envs)
 
 
 def test_combination_metrics_and_report(tmp_path):
