@@ -73,6 +73,8 @@ GRID: dict[str, tuple[str, str, dict[str, Any]]] = {
     # sessions, so the undiscounted return is tried too
     "ppo_feat_gamma1": ("ppo", "embeddings_dot_features", {"gamma": 1.0}),
     "dqn_feat_gamma1": ("dqn", "embeddings_dot_features", {"gamma": 1.0}),
+    "a2c_feat_gamma1": ("a2c", "embeddings_dot_features", {"gamma": 1.0}),
+    "qrdqn_feat_gamma1": ("qrdqn", "embeddings_dot_features", {"gamma": 1.0}),
     "ppo_feat_attributed_gamma1": (
         "ppo",
         "embeddings_dot_features",
@@ -99,6 +101,8 @@ V1_GRID = (
     "ppo_feat_gamma1",
     "dqn_feat_gamma1",
     "ppo_feat_attributed_gamma1",
+    "a2c_feat_gamma1",
+    "qrdqn_feat_gamma1",
 )
 
 

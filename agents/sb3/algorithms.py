@@ -105,6 +105,34 @@ class Algorithm:
     description: str = ""
 
 
+# CartRec-v1 pays the whole basket at checkout, so a discount below 1 makes a longer (and
+# larger) session worth less: undiscounted returns where validation shoppers preferred them
+# (docs/results/cartrec-v1/tuning.md: PPO and DQN; A2C did better with 0.95); v0 keeps
+# the settings its results were made with.
+V1_OVERRIDES: dict[str, dict[str, Any]] = {
+    "dqn": {"gamma": 1.0},
+    "ppo": {"gamma": 1.0},
+}
+
+
+def defaults_for(name: str, env: Any) -> dict[str, Any]:
+    """A copy of the defaults of algorithm ``name`` on ``env``: :data:`DEFAULTS`, with
+    :data:`V1_OVERRIDES` on CartRec-v1 environments."""
+    settings = copy.deepcopy(DEFAULTS[name])
+    if dynamics_of(env) == "v1":
+        settings.update(copy.deepcopy(V1_OVERRIDES.get(name, {})))
+    return settings
+
+
+def dynamics_of(env: Any) -> str | None:
+    """``"v0"`` or ``"v1"`` for a cartgym environment (single, vector or SB3 VecEnv)."""
+    try:
+        sim = env.get_attr("sim")[0] if isinstance(env, VecEnv) else env.unwrapped.sim
+    except AttributeError:
+        return None
+    return getattr(sim.config, "dynamics", None)
+
+
 def _builtin(cls: type[BaseAlgorithm], policy: type, name: str) -> Factory:
     def factory(
         env: Any,
@@ -115,7 +143,7 @@ def _builtin(cls: type[BaseAlgorithm], policy: type, name: str) -> Factory:
         knowledge: LogKnowledge | None = None,
         **overrides: Any,
     ) -> BaseAlgorithm:
-        settings = copy.deepcopy(DEFAULTS[name])
+        settings = defaults_for(name, env)
         kwargs = {
             **settings.pop("policy_kwargs", {}),
             **policy_kwargs(features, env, knowledge),

@@ -41,7 +41,9 @@ def test_runs_read_train_then_only_their_eval_population(population, monkeypatch
     real_logs = runner.training_logs
     monkeypatch.setattr(runner, "make_env", make_env)
     monkeypatch.setattr(sb3_runs, "make_sb3_vec_env", make_sb3_vec_env)
-    monkeypatch.setattr(runner, "training_logs", lambda c: fitted.append(real_logs(c)) or fitted[-1])
+    monkeypatch.setattr(
+        runner, "training_logs", lambda c: fitted.append(real_logs(c)) or fitted[-1]
+    )
     config = BenchConfig.from_dict({**SMALL, "eval_population": population})
     table = sweep(config, tmp_path / "out", log=lambda _: None, progress=False)
     assert set(seen) == {"train", population}

@@ -24,6 +24,13 @@ V0_IDS = (
     "CartRecBundle-v0",
     "CartRec-Grocery-v0",
 )
+V1_IDS = (
+    "CartRec-v1",
+    "CartRecSlate-v1",
+    "CartRecMultiSlate-v1",
+    "CartRecBundle-v1",
+    "CartRec-Grocery-v1",
+)
 # the sweep's columns that are results (not timings or versions)
 RESULT_COLUMNS = (
     "agent",
@@ -118,8 +125,9 @@ def sweep_rows(out: Path) -> list[dict]:
 def measure(out: Path) -> dict:
     return {
         "worlds": world_fingerprints(),
-        "trajectories": {env_id: trajectory_digest(env_id) for env_id in V0_IDS},
+        "trajectories": {env_id: trajectory_digest(env_id) for env_id in V0_IDS + V1_IDS},
         "vector": vector_digest(),
+        "vector_v1": vector_digest("CartRec-v1"),
         "sweep": sweep_rows(out),
     }
 
