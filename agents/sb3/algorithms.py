@@ -107,10 +107,11 @@ class Algorithm:
 
 # CartRec-v1 pays the whole basket at checkout, so a discount below 1 makes a longer (and
 # larger) session worth less: undiscounted returns where validation shoppers preferred them
-# (docs/results/cartrec-v1/tuning.md: PPO and DQN; A2C did better with 0.95); v0 keeps
-# the settings its results were made with.
+# (docs/results/cartrec-v1/tuning.md: PPO, DQN and QR-DQN; A2C did better with 0.95); v0
+# keeps the settings its results were made with.
 V1_OVERRIDES: dict[str, dict[str, Any]] = {
     "dqn": {"gamma": 1.0},
+    "qrdqn": {"gamma": 1.0},
     "ppo": {"gamma": 1.0},
 }
 
