@@ -196,7 +196,7 @@ def evaluate(
         current[live] += step[live]
         ended = np.flatnonzero(live & (terminated | truncated))
         # (a lane's next session starts at its next step: its row still holds this shopper)
-        users = core.sessions.users() if len(ended) else None
+        users = core.sessions.users() if len(ended) else np.zeros(0)
         for lane in ended:
             twin = {key: float(info[key][lane]) if key in info else np.nan for key in TWIN_COLUMNS}
             rows.append(

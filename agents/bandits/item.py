@@ -42,7 +42,8 @@ def shown_and_hits(batch: Batch, n_items: int) -> tuple[np.ndarray, np.ndarray, 
     first = first_occurrence(batch.actions) & (batch.actions >= 0) & (batch.actions < n_items)
     rows = np.broadcast_to(np.arange(len(batch.actions))[:, None], batch.actions.shape)[first]
     items = batch.actions[first]
-    hit = (batch.taken[rows] == items[:, None]).any(axis=1)
+    taken = batch.accepted[:, None] if batch.taken is None else batch.taken
+    hit = (taken[rows] == items[:, None]).any(axis=1)
     return rows, items, hit.astype(np.float64)
 
 

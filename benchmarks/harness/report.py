@@ -98,10 +98,8 @@ def summary_table(table: pd.DataFrame, env: str) -> pd.DataFrame:
             low, high = group[
                 ["incremental_basket_value_low", "incremental_basket_value_high"]
             ].iloc[0]
-            entry["incremental_basket_value"] = (
-                entry["incremental_basket_value"][0],
-                (high - low) / 2,
-            )
+            mean = mean_half(group["incremental_basket_value"].to_numpy())[0]
+            entry["incremental_basket_value"] = (mean, (high - low) / 2)
         entry["train_s"] = group["train_seconds"].median()
         entry["s_per_1000_sessions"] = group["seconds_per_1000_sessions"].median()
         if best is None or agent == best:

@@ -181,7 +181,7 @@ def _demo(args: argparse.Namespace) -> None:
     if args.env not in gym.registry:
         raise UserError(f"unknown environment id {args.env!r}")
     world_kwargs = {} if args.world is None else {"world": args.world}
-    world = gym.make(args.env, **world_kwargs).unwrapped.world
+    world = gym.make(args.env, **world_kwargs).unwrapped.world  # type: ignore[attr-defined]
     print(world.summary())
     print(
         f"\n{args.sessions} test sessions per policy on {args.env}, seed {args.seed}; "

@@ -129,12 +129,12 @@ class BundleSessions(CartSessions):
         bundles = self.current[lanes[offers], actions[offers] // len(self.discounts)]
         return np.unique(self.bundles.items[bundles])
 
-    def observe(self) -> np.ndarray:
-        base = super().observe()
+    def observe(self, copy: bool = True) -> np.ndarray:
+        base = super().observe()  # (a new array either way: the candidates are appended)
         features = self._candidate_features()
         return np.concatenate([base, features.reshape(len(base), -1)], axis=1)
 
-    def action_masks(self) -> np.ndarray:
+    def action_masks(self, copy: bool = True) -> np.ndarray:
         """(B, C) candidates whose items are all out of the cart (then True for showing
         nothing, with CartRec-v1)."""
         in_cart = self.in_cart()

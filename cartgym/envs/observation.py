@@ -219,32 +219,51 @@ class ObservationEncoder:
 class Observer:
     """Builds observations of a simulator's shoppers, with the world's fixed scales.
 
-    The buffer lives on the simulator's backend and is updated, not rebuilt: the cart and
-    history blocks of restarted sessions are rewritten, then each cart gains the item added
-    at the last step; only the scalars are recomputed for every session.
+    The buffers (observations, and the action masks: items not in the cart, then ``extra``
+    always-allowed actions, tiled ``tiles`` times for slates) live on the simulator's
+    backend and are updated, not rebuilt: the cart and history blocks of restarted sessions
+    are rewritten, then each cart gains the items added at the last step; only the scalars
+    are recomputed for every session. O(K) a session and step, past restarts.
     """
 
-    def __init__(self, sim: CartState):
+    def __init__(self, sim: CartState, extra: int = 0, tiles: int = 1):
         self.sim = sim
         self.encoder = ObservationEncoder(sim.world)
         self.layout = self.encoder.layout
-        self._buffer = sim.ops.zeros((sim.n_shoppers, self.layout.size), "float32")
-        self._seen = sim.ops.zeros((sim.n_shoppers,), "int64")
+        ops, n, m = sim.ops, sim.n_shoppers, sim.world.n_items
+        self._buffer = ops.zeros((n, self.layout.size), "float32")
+        self._masks = ops.zeros((n, tiles, m + extra), "bool") | True
+        self._seen = ops.zeros((n,), "int64") - 1
 
-    def observe(self) -> np.ndarray:
-        """(B, size) float32 observations of every shopper (a fresh numpy array): the first B
-        rows of the simulator (CartRec-v1's twins, after them, are never observed)."""
+    def observe(self, copy: bool = True) -> np.ndarray:
+        """(B, size) float32 observations of every shopper: the first B rows of the simulator
+        (CartRec-v1's twins, after them, are never observed). ``copy=False`` returns the
+        persistent buffer itself (numpy; valid until the next step)."""
+        self.update()
+        obs = self.sim.ops.to_numpy(self._buffer)
+        return np.array(obs) if copy else obs
+
+    def masks(self, copy: bool = True) -> np.ndarray:
+        """(B, tiles x (M + extra)) allowed actions, kept in step by :meth:`observe`."""
+        masks = self.sim.ops.to_numpy(self._masks).reshape(len(self._masks), -1)
+        return np.array(masks) if copy else masks
+
+    def update(self) -> None:
+        """Bring the buffers in step with the simulator (after a step or a reset)."""
         sim, layout, ops, obs = self.sim, self.layout, self.sim.ops, self._buffer
-        n = sim.n_shoppers
+        n, m = sim.n_shoppers, sim.world.n_items
         fresh = sim.sessions_started[:n] != self._seen
         if bool(fresh.any()):
-            obs[fresh, layout.cart] = ops.astype(sim.in_cart[:n][fresh], "float32")
+            in_cart = sim.in_cart[:n][fresh]
+            obs[fresh, layout.cart] = ops.astype(in_cart, "float32")
             obs[fresh, layout.history] = sim.history[:n][fresh] * self.encoder.history_scale
+            self._masks[fresh, :, :m] = ~in_cart[:, None, :]
             self._seen[:] = sim.sessions_started[:n]
         last = sim.last_added[:n]
         added = last >= 0
         rows = sim.rows[:n, None] + 0 * last
         obs[rows[added], last[added]] = 1.0  # the cart block starts at 0
+        self._masks[rows[added], :, last[added]] = False
         self.encoder.scalars(
             obs[:, layout.scalars],
             sim.cart_size[:n],
@@ -255,4 +274,3 @@ class Observer:
             ops.astype(sim.users[:n] >= 0, "float32"),
             ops,
         )
-        return np.array(ops.to_numpy(obs))

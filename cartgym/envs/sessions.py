@@ -58,10 +58,10 @@ class CartSessions:
             )
         self.n = n_sessions
         self.nothing = int(sim_config.dynamics == "v1")  # actions that show nothing
-        self.observer = Observer(self.sim)
+        self.slate_size = int(slate_size)
+        self.observer = Observer(self.sim, extra=self.nothing, tiles=self.slate_size)
         self.layout = self.observer.layout
         self.catalogue = Catalogue.of_world(self.world)
-        self.slate_size = int(slate_size)
         self.observation_space = self.layout.space()
         choices = m + self.nothing
         self.action_space: spaces.Space = (
@@ -102,9 +102,9 @@ class CartSessions:
         """Start new sessions in ``rows`` (default: all)."""
         self.sim.reset(rng, rows)
 
-    def observe(self) -> np.ndarray:
-        """(B, D) observations of every session."""
-        return self.observer.observe()
+    def observe(self, copy: bool = True) -> np.ndarray:
+        """(B, D) observations of every session (``copy=False``: the persistent buffer)."""
+        return self.observer.observe(copy)
 
     def users(self) -> np.ndarray:
         """(N,) the user index of each lane's shopper (-1 for a new shopper)."""
@@ -118,13 +118,12 @@ class CartSessions:
         """(B, M) True for the items in each session's cart."""
         return self.lane(self.sim.in_cart)
 
-    def action_masks(self) -> np.ndarray:
+    def action_masks(self, copy: bool = True) -> np.ndarray:
         """(B, M) items not in each cart (then True for show-nothing, with CartRec-v1);
-        tiled per slate position for slates."""
-        mask = ~self.in_cart()
-        if self.nothing:
-            mask = np.concatenate([mask, np.ones((self.n, self.nothing), dtype=bool)], axis=1)
-        return mask if self.slate_size == 1 else np.tile(mask, (1, self.slate_size))
+        tiled per slate position for slates. Kept in step with the carts by the observer
+        (``copy=False``: its persistent buffer, valid until the next step)."""
+        self.observer.update()
+        return self.observer.masks(copy)
 
     def shown_items(self, actions: Any, rows: np.ndarray) -> np.ndarray:
         """Distinct catalogue items that the batched ``actions`` show in ``rows`` (none in

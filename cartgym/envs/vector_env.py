@@ -28,7 +28,13 @@ class CartVectorEnv(VectorEnv):
     ``info["final_obs"]`` (rows marked by ``info["_final_obs"]``); SB3's VecEnv works this
     way (see :mod:`cartgym.agents.vec_env`).
 
-    Make it with ``gymnasium.make_vec("CartRec-v0", num_envs=N,
+    ``copy_buffers=False`` returns the environment's own observation and mask buffers
+    (numpy arrays updated in place, valid until the next ``step`` or ``reset``, as EnvPool
+    and PufferLib do) instead of fresh copies: no (N, D) copy per step. Copies are the
+    default, since Gymnasium code may keep observations across steps (SB3's rollout
+    buffer copies them, so it can take the buffers).
+
+    Make it with ``gymnasium.make_vec("CartRec-v1", num_envs=N,
     vectorization_mode="vector_entry_point")``; the other keyword arguments are CartEnv's.
     """
 
@@ -39,6 +45,7 @@ class CartVectorEnv(VectorEnv):
         num_envs: int = 1,
         max_episode_steps: int | None = MAX_EPISODE_STEPS,
         autoreset_mode: str = "next_step",
+        copy_buffers: bool = True,
         **kwargs: Any,
     ):
         modes = {"next_step": AutoresetMode.NEXT_STEP, "same_step": AutoresetMode.SAME_STEP}
@@ -69,13 +76,14 @@ class CartVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
         self._started = False
+        self.copy_buffers = bool(copy_buffers)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         self.sim.reset(self.np_random)
         self._needs_reset[:] = False
         self._started = True
-        return self.sessions.observe(), self._with_masks(self.sessions.info(None))
+        return self.sessions.observe(self.copy_buffers), self._with_masks(self.sessions.info(None))
 
     def step(self, actions):
         if not self._started:
@@ -104,19 +112,20 @@ class CartVectorEnv(VectorEnv):
             info["cart_size"][restart] = sessions.lane(sim.cart_size)[restart]
             info["cart_value"][restart] = sessions.lane(sim.cart_value)[restart]
         ended = terminated | truncated
-        obs = sessions.observe()
+        obs = sessions.observe(self.copy_buffers)
         if self.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP:
             self._needs_reset = ended
         elif ended.any():
             info = self._with_masks(info)
-            info["final_obs"], info["_final_obs"] = obs, ended
+            info["final_obs"], info["_final_obs"] = obs.copy(), ended  # the reset overwrites
             sim.reset(self.np_random, np.flatnonzero(ended))
-            return sessions.observe(), reward, terminated, truncated, info
+            return sessions.observe(self.copy_buffers), reward, terminated, truncated, info
         return obs, reward, terminated, truncated, self._with_masks(info)
 
     def action_masks(self) -> np.ndarray:
-        """(N, M) items not in each cart; (N, K * M) for slates (sb3-contrib's layout)."""
-        return self.sessions.action_masks()
+        """(N, M) items not in each cart; (N, K * M) for slates (sb3-contrib's layout);
+        the persistent buffer with ``copy_buffers=False``."""
+        return self.sessions.action_masks(self.copy_buffers)
 
     def oracle_view(self) -> OracleView | CheckoutView:
         """Every shopper's true choice weights, for oracle reference policies only."""

@@ -17,8 +17,8 @@ import scipy.sparse as sp
 
 import cartgym  # noqa: F401
 from cartgym.agents.knowledge import LogKnowledge, knowledge_of, register_knowledge
-from cartgym.agents.registry import AGENTS, agents_for, make_agent
 from cartgym.agents.logs import map_to_catalogue
+from cartgym.agents.registry import AGENTS, agents_for, make_agent
 from cartgym.data import logs_of, training_logs, user_groups
 from cartgym.envs.observation import Catalogue
 from cartgym.evaluation import evaluate

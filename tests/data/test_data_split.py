@@ -83,7 +83,8 @@ def test_user_split(small):
     assert not train_users & test_users
     assert not _baskets(train) & _baskets(test)
     assert len(train) + len(test) == len(small)
-    groups = dict(zip(small.table["user_id"], user_groups(small.table["user_id"].to_numpy())))
+    users = small.table["user_id"].to_numpy()
+    groups = dict(zip(users, user_groups(users), strict=True))
     assert all(groups[u] == "test" for u in test_users)
     assert all(groups[u] != "test" for u in train_users)
     assert "test users" in test.report.source
