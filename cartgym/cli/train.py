@@ -2,10 +2,12 @@
 
     cartgym train --algo ppo --steps 200000 --output runs/ppo
     cartgym train --algo dqn --env-kwargs '{"n_items": 100}' --output runs/dqn
+    cartgym train --backend torchrl --env CartRec-v1 --device cuda --output runs/ppo-gpu
 
 One run of :func:`cartgym.agents.sb3.training.train` (its docstring lists what the output
-folder holds). A bad argument prints one line and exits with status 2 (``--debug`` shows
-the traceback).
+folder holds), or with ``--backend torchrl`` of TorchRL PPO on the device
+(:func:`cartgym.agents.torchrl_ppo.train_run`; PPO only, CartRec-v1 item ids). A bad
+argument prints one line and exits with status 2 (``--debug`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -42,7 +44,13 @@ def build_parser(prog: str = "cartgym train") -> argparse.ArgumentParser:
         default="ppo",
         help=f"one of {', '.join(algorithm_names())}, or module:factory (default ppo)",
     )
-    parser.add_argument("--env", dest="env_id", default="CartRec-v0", help="environment id")
+    parser.add_argument("--env", dest="env_id", default="CartRec-v1", help="environment id")
+    parser.add_argument(
+        "--backend",
+        choices=("sb3", "torchrl"),
+        default="sb3",
+        help="sb3 (default) or torchrl: PPO with the environment on the device",
+    )
     parser.add_argument(
         "--env-kwargs",
         type=json_object,
@@ -124,6 +132,41 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
 
 
+def _torchrl(args: argparse.Namespace, started: float) -> int:
+    if args.algorithm != "ppo":
+        raise UserError(f"--backend torchrl trains ppo only, got --algo {args.algorithm}")
+    from cartgym.agents.torchrl_ppo import PPOConfig, train_run
+
+    device = "cuda" if args.device == "auto" and th.cuda.is_available() else args.device
+    try:
+        config = PPOConfig(
+            env_id=args.env_id,
+            env_kwargs=args.env_kwargs,
+            total_steps=args.total_steps,
+            num_envs=args.n_envs or 8,
+            seed=args.seed,
+            device="cpu" if device == "auto" else device,
+            **args.hyperparams,
+        )
+    except TypeError as error:  # an unknown key in --hyperparams
+        raise UserError(f"bad --hyperparams for --backend torchrl: {error}") from None
+    test = train_run(
+        config,
+        args.output,
+        eval_freq=args.eval_freq,
+        eval_episodes=args.eval_episodes,
+        eval_envs=args.eval_envs,
+        eval_seed=args.eval_seed,
+        test_episodes=args.test_episodes,
+    )
+    print(
+        f"trained ppo (torchrl, {config.device}) for {args.total_steps} steps in "
+        f"{time.perf_counter() - started:.0f} s; policy in {args.output / 'policy.pt'}; "
+        f"test incremental basket value {test.get('incremental_basket_value', float('nan')):.2f}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``cartgym train``; returns the exit status (2 for a user error)."""
     parser = build_parser()
@@ -131,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     th.set_num_threads(args.threads)
     started = time.perf_counter()
     try:
+        if args.backend == "torchrl":
+            return _torchrl(args, started)
         config = config_from_args(args)
         model = train(config)
     except (UserError, ValueError, OSError, gym.error.Error) as error:

@@ -112,6 +112,8 @@ class CheckoutSimulator(CartState):
         self.rec_value = ops.zeros((2 * n,), "float64")
         self.checked_out = ops.zeros((2 * n,), "bool")
         self.ends: SessionEnds | None = None
+        # (lanes whose session ended at the last step, their basket value over the twin's)
+        self._ended = (ops.zeros((0,), "int64"), ops.zeros((0,), "float64"))
 
     # ------------------------------------------------------------------ reset
     def reset(self, rng: np.random.Generator, rows: Any = None) -> None:
@@ -150,11 +152,13 @@ class CheckoutSimulator(CartState):
         self.checked_out[both] = False
 
     # ------------------------------------------------------------------ step
-    def step(self, recommendations: Any, discounts: Any = None) -> Any:
+    def step(self, recommendations: Any, discounts: Any = None, on_device: bool = False) -> Any:
         """Advance every shopper by one add-to-cart moment; ``recommendations`` is (N, K)
         items, -1 for an empty slot (all -1: show nothing). ``discounts`` (N,) in [0, 1)
         apply to bundles (``response="bundle"``). Shoppers whose session is over are left
-        as they are and get zeros."""
+        as they are and get zeros. Returns a :class:`StepOutcome` (numpy), or with
+        ``on_device=True`` a dict of backend arrays: ``reward``, ``taken``, ``organic``,
+        ``checkout``, ``left`` and ``truncated`` (nothing is copied to the host)."""
         ops, n = self.ops, self.n_lanes
         recs = ops.asarray(recommendations, "int64")
         k = recs.shape[1]
@@ -181,8 +185,12 @@ class CheckoutSimulator(CartState):
         if self.horizon is not None:
             truncated = ~self.done[:n] & (self.steps[:n] >= self.horizon)
         ended = checkout | left | truncated
-        self.ends = self._finish(self.rows[:n][ended])
-        return self._outcome(taken, discount, organic, checkout, left)
+        self.ends = self._finish(self.rows[:n][ended], report=not on_device)
+        reward = self._reward(taken, checkout)
+        if on_device:
+            moves = {"taken": taken, "organic": organic, "checkout": checkout, "left": left}
+            return {**moves, "reward": reward, "truncated": truncated}
+        return self._outcome(taken, discount, organic, checkout, left, reward)
 
     def _advance(self, rows: Any, recs: Any, discount: Any) -> dict[str, Any]:
         """One step of the sessions in ``rows`` (active ones) shown ``recs`` (R, K)."""
@@ -287,9 +295,10 @@ class CheckoutSimulator(CartState):
             impulse=config.number("impulse"),
         )
 
-    def _finish(self, lanes: Any) -> SessionEnds:
+    def _finish(self, lanes: Any, report: bool = True) -> SessionEnds | None:
         """Run the twins of the sessions of ``lanes`` (which just ended) to their own end,
-        shown nothing, and report both."""
+        shown nothing, and report both (numpy; ``numpy=False`` keeps only the basket value
+        over the twin's, on the backend, for the incremental reward: ``report=False``)."""
         ops, n = self.ops, self.n_lanes
         twins = lanes + n
         while True:
@@ -302,6 +311,9 @@ class CheckoutSimulator(CartState):
             self._advance(live, nothing, ops.zeros((len(live),), "float64"))
         paid = ops.where(self.checked_out[lanes], self.cart_value[lanes], 0.0)
         twin_paid = ops.where(self.checked_out[twins], self.cart_value[twins], 0.0)
+        self._ended = (lanes, paid - twin_paid)
+        if not report:
+            return None
         anyway = (self.rec_taken[lanes] & self.in_cart[twins]).sum(1)
         numpy = ops.to_numpy
         return SessionEnds(
@@ -314,26 +326,28 @@ class CheckoutSimulator(CartState):
             bought_anyway=np.array(numpy(anyway)),
         )
 
-    def _outcome(self, taken, discount, organic, checkout, left) -> StepOutcome:
-        """The N shoppers' :class:`StepOutcome`, with the reward of ``config.reward``."""
+    def _reward(self, taken: Any, checkout: Any) -> Any:
+        """(N,) float64 reward of the step just made, on the backend (``config.reward``)."""
+        ops, n, kind = self.ops, self.n_lanes, self.config.reward
+        if kind == "click":
+            return ops.astype((taken >= 0).sum(1), "float64")
+        if kind == "basket_value":
+            return ops.where(checkout, self.cart_value[:n], 0.0)
+        if kind == "attributed":
+            return ops.where(checkout, self.rec_value[:n], 0.0)
+        reward = ops.zeros((n,), "float64")  # incremental: paid at the end, against the twin
+        lanes, difference = self._ended
+        reward[lanes] = difference
+        return reward
+
+    def _outcome(self, taken, discount, organic, checkout, left, reward) -> StepOutcome:
+        """The N shoppers' :class:`StepOutcome` (numpy copies)."""
         numpy = self.ops.to_numpy
         taken, discount = np.array(numpy(taken)), np.array(numpy(discount))
         organic, checkout = np.array(numpy(organic)), np.array(numpy(checkout))
-        left = np.array(numpy(left))
-        n = self.n_lanes
+        left, reward = np.array(numpy(left)), np.array(numpy(reward))
         values = np.where(taken >= 0, self.line_values[np.maximum(taken, 0)], 0.0).sum(1)
         organic_revenue = np.where(organic >= 0, self.line_values[np.maximum(organic, 0)], 0.0)
-        kind = self.config.reward
-        reward = np.zeros(n)
-        if kind == "click":
-            reward = (taken >= 0).sum(1).astype(np.float64)
-        elif kind == "basket_value":
-            reward = np.where(checkout, np.array(numpy(self.cart_value[:n])), 0.0)
-        elif kind == "attributed":
-            reward = np.where(checkout, np.array(numpy(self.rec_value[:n])), 0.0)
-        elif self.ends is not None and len(self.ends.lanes):  # incremental, at the end
-            ends = self.ends
-            reward[ends.lanes] = ends.basket_value - ends.twin_basket_value
         return StepOutcome(
             accepted=taken[:, 0].copy(),
             organic=organic,
