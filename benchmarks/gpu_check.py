@@ -4,13 +4,14 @@
 
 1. the CUDA tests (``pytest -m gpu``): torch-on-CUDA dynamics agree with numpy in
    distribution; state lives on the device;
-2. the vector-env throughput on CUDA at N = 1, 64, 1,024, 16,384 and 131,072 shoppers,
-   beside numpy on the same machine, median of 3 runs;
-3. the simulator's step alone (no observations copied back to numpy) at up to 524,288
-   shoppers;
+2. the CartRec-v1 vector-env throughput on CUDA at N = 1, 64, 1,024, 16,384 and 131,072
+   shoppers, beside numpy on the same machine, median of 3 runs;
+3. the TorchRL env on CUDA (``CartRecTorchEnv``: the step with its observations, on the
+   device) at up to 524,288 shoppers, against the 100M env-steps/s target, and TorchRL
+   PPO end to end against the 1M frames/s target (verdicts computed);
 4. the SB3 CUDA smoke test (``benchmarks/cuda_smoke.py``, also run by ``tests/benchmarks/
-   test_cuda_smoke.py``: PPO, DQN and MaskablePPO trained a few thousand steps, saved,
-   loaded, predicting), with its timings.
+   test_cuda_smoke.py``: PPO, DQN and A2C trained a few thousand steps, saved, loaded,
+   predicting), with its timings.
 
 Exits non-zero if a check fails or no CUDA device is visible.
 """
@@ -25,40 +26,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def sim_rate(n: int, backend: str, device: str, steps: int = 10) -> float:
-    """Shopper-steps/s of CartSimulator.step alone, median of 3 runs of ``steps`` steps."""
-    import statistics
-
-    import numpy as np
-    import torch
-
-    from cartgym.sim import CartSimulator, SimConfig
-    from cartgym.world import resolve_world
-
-    sim = CartSimulator(
-        resolve_world("online_retail"),
-        n,
-        SimConfig(patience_mean=1e9),
-        backend=backend,
-        device=device,
-    )
-    rng = np.random.default_rng(0)
-    sim.reset(rng)
-    recs = sim.ops.asarray(rng.integers(0, 1000, size=(n, 1)), "int64")
-    rates = []
-    for _ in range(3):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        clock = time.perf_counter()
-        for _ in range(steps):
-            sim.step(recs, rng)
-            sim.done[:] = False  # keep every shopper shopping
-        if device == "cuda":
-            torch.cuda.synchronize()
-        rates.append(n * steps / (time.perf_counter() - clock))
-    return statistics.median(rates)
 
 
 def main() -> int:
@@ -95,7 +62,7 @@ def main() -> int:
     print(lines[-1], flush=True)
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
-    from throughput import vector_env_rate
+    from throughput import torchrl_env_rate, torchrl_ppo_rate, vector_env_rate, verdict
 
     lines.append("\n## Vector env throughput, 1,000 items (shopper-steps/s, median of 3)\n")
     lines.append("| N | numpy cpu | torch cuda |\n|---|---|---|")
@@ -105,13 +72,18 @@ def main() -> int:
         cuda = vector_env_rate(n, "torch", "cuda", 3, target)
         lines.append(f"| {n:,} | {cpu:,.0f} | {cuda:,.0f} |")
         print(lines[-1], flush=True)
-    lines.append("\n## Simulator step alone (no observations to numpy), shopper-steps/s\n")
-    lines.append("| N | numpy cpu | torch cuda |\n|---|---|---|")
+    lines.append("\n## TorchRL env on CUDA, env-steps/s (target >= 100,000,000 on one H200)\n")
+    lines.append("| N | env-steps/s | verdict |\n|---|---|---|")
     for n in (16_384, 131_072, 524_288):
-        cpu = sim_rate(n, "numpy", "cpu") if n <= 131_072 else float("nan")
-        cuda = sim_rate(n, "torch", "cuda")
-        lines.append(f"| {n:,} | {cpu:,.0f} | {cuda:,.0f} |")
+        rate = torchrl_env_rate(n, "cuda", 3, 20 * n)
+        lines.append(f"| {n:,} | {rate:,.0f} | {verdict(rate >= 1e8, f'{rate / 1e8:.3f}x')} |")
         print(lines[-1], flush=True)
+    rate = torchrl_ppo_rate(131_072 * 16, 131_072, "cuda")
+    lines.append(
+        f"\nTorchRL PPO end to end, 131,072 sessions: {rate:,.0f} frames/s (target >= "
+        f"1,000,000: {verdict(rate >= 1e6, f'{rate / 1e6:.3f}x')})"
+    )
+    print(lines[-1], flush=True)
     from cuda_smoke import cuda_smoke_test
 
     smoke = cuda_smoke_test()
