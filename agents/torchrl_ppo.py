@@ -8,7 +8,8 @@ The networks are SB3 PPO's on CartRec-v1 (the default representation
 ``embeddings_dot_features`` of :mod:`cartgym.agents.sb3.representations`: the extractor,
 then (256, 256) for the policy and the value, the item head scoring every item and
 show-nothing), trained on train shoppers with the same settings as
-``cartgym.agents.sb3.DEFAULTS["ppo"]`` and v1's undiscounted return, and rewards scaled by
+``cartgym.agents.sb3.DEFAULTS["ppo"]``, v1's undiscounted return and training reward
+(clicks, :func:`~cartgym.agents.sb3.algorithms.training_reward`), and rewards scaled by
 the median logged line value. What differs is the loop: the environment, the rollout,
 the advantages and the updates all stay on ``device``. ``cartgym train --backend
 torchrl`` runs it; :class:`DevicePolicy` evaluates the result with
@@ -34,6 +35,7 @@ from torchrl.objectives.value import GAE
 from cartgym.envs.torchrl import CartRecTorchEnv
 
 from .knowledge import knowledge_of
+from .sb3.algorithms import training_reward
 from .sb3.extractors import EmbeddingExtractor, item_head_for
 from .sb3.representations import policy_kwargs
 
@@ -58,6 +60,8 @@ class PPOConfig:
     max_grad_norm: float = 0.5
     seed: int = 0
     device: str = "cpu"
+    # the training env's reward: "auto" (clicks on CartRec-v1, as SB3's), None (the env's)
+    train_reward: str | None = "auto"
 
     def __post_init__(self) -> None:
         for name in ("total_steps", "num_envs", "rollout_steps", "epochs", "batch_size"):
@@ -161,12 +165,12 @@ def train_ppo(
     """Train PPO on ``config``'s environment (train shoppers); returns the policy and one
     row per batch (steps, seconds, frames per second, losses) and, every
     ``evaluate_every`` steps, ``evaluation(policy)`` merged into the row."""
+    reward = config.train_reward
+    if reward == "auto":
+        reward = training_reward(config.env_id, config.env_kwargs)
+    kwargs = config.env_kwargs if reward is None else {**config.env_kwargs, "reward": reward}
     env = CartRecTorchEnv(
-        config.env_id,
-        num_envs=config.num_envs,
-        device=config.device,
-        population="train",
-        **config.env_kwargs,
+        config.env_id, num_envs=config.num_envs, device=config.device, population="train", **kwargs
     )
     env.set_seed(config.seed)
     actor, critic = make_modules(env, config.seed)

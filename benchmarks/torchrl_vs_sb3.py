@@ -4,11 +4,11 @@
     python benchmarks/torchrl_vs_sb3.py --steps 20000 --seeds 0
 
 Both are PPO with the same networks and settings (``cartgym.agents.sb3.DEFAULTS["ppo"]``
-with v1's undiscounted return; 8 sessions x 128 steps per rollout), trained on train
-shoppers; every ``--every`` steps each is evaluated on the same sessions of **test**
-shoppers (same seed and lanes, so the same shoppers: the comparison pairs them session by
-session). "As well": TorchRL's final incremental basket value is not significantly below
-SB3's (paired test over sessions and seeds, p < 0.05). Writes
+with v1's undiscounted return and training reward, clicks; 8 sessions x 128 steps per
+rollout), trained on train shoppers; every ``--every`` steps each is evaluated on the
+same sessions of **test** shoppers (same seed and lanes, so the same shoppers: the
+comparison pairs them session by session). "As well": TorchRL's final basket value is
+not significantly below SB3's (paired over sessions and seeds, p < 0.05). Writes
 ``docs/results/torchrl/learning_curves.{csv,md}``; torch with one thread.
 """
 
@@ -27,6 +27,7 @@ from scipy import stats
 
 import cartgym  # noqa: F401
 from cartgym.agents.sb3 import make_model, make_sb3_vec_env
+from cartgym.agents.sb3.algorithms import training_reward
 from cartgym.agents.torchrl_ppo import PPOConfig, train_ppo
 from cartgym.evaluation import Evaluation, evaluate
 
@@ -55,7 +56,8 @@ def row(trainer: str, seed: int, steps: int, seconds: float, result: Evaluation)
 
 
 def run_sb3(seed: int, steps: int, every: int, sessions: int) -> list[dict]:
-    venv = make_sb3_vec_env("CartRec-v1", n_envs=8, seed=seed, population="train")
+    reward = training_reward("CartRec-v1")  # clicks, as TorchRL PPO's default
+    venv = make_sb3_vec_env("CartRec-v1", n_envs=8, seed=seed, population="train", reward=reward)
     model = make_model("ppo", venv, seed=seed, device="cpu")
     env, rows, started = test_env(), [], time.perf_counter()
     for done in range(every, steps + 1, every):

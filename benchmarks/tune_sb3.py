@@ -73,6 +73,11 @@ GRID: dict[str, tuple[str, str, dict[str, Any]]] = {
     # sessions, so the undiscounted return is tried too
     "ppo_feat_gamma1": ("ppo", "embeddings_dot_features", {"gamma": 1.0}),
     "dqn_feat_gamma1": ("dqn", "embeddings_dot_features", {"gamma": 1.0}),
+    # train on clicks (1 per item taken, paid at the step: dense, and a shop sees it at once)
+    "ppo_feat_click": ("ppo", "embeddings_dot_features", {"env_kwargs": {"reward": "click"}}),
+    "dqn_feat_click": ("dqn", "embeddings_dot_features", {"env_kwargs": {"reward": "click"}}),
+    "a2c_feat_click": ("a2c", "embeddings_dot_features", {"env_kwargs": {"reward": "click"}}),
+    "qrdqn_feat_click": ("qrdqn", "embeddings_dot_features", {"env_kwargs": {"reward": "click"}}),
     "a2c_feat_gamma1": ("a2c", "embeddings_dot_features", {"gamma": 1.0}),
     "qrdqn_feat_gamma1": ("qrdqn", "embeddings_dot_features", {"gamma": 1.0}),
     "ppo_feat_attributed_gamma1": (
@@ -103,6 +108,10 @@ V1_GRID = (
     "ppo_feat_attributed_gamma1",
     "a2c_feat_gamma1",
     "qrdqn_feat_gamma1",
+    "ppo_feat_click",
+    "dqn_feat_click",
+    "a2c_feat_click",
+    "qrdqn_feat_click",
 )
 
 
@@ -131,6 +140,7 @@ def run_one(name: str, seed: int, args: Args) -> dict[str, Any]:
         reward_scale=hyperparams.pop("reward_scale", "auto"),
         n_envs=hyperparams.pop("n_envs", None),
         env_kwargs=hyperparams.pop("env_kwargs", {}),
+        train_reward=None,  # the grid's rows train on their env's own reward
         hyperparams=hyperparams,
         total_steps=args.steps,
         seed=seed,

@@ -116,6 +116,21 @@ V1_OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 
+# The reward SB3 agents train on in CartRec-v1 (the environment they are evaluated on
+# keeps its own): clicks, 1 per item taken, paid at the step (what a shop sees at once).
+# Trained on the basket paid at checkout, one recommendation moves a return of about 220
+# by about 1: on validation shoppers PPO and DQN then stayed near the show-nothing level;
+# on clicks they learned which items shoppers take (docs/results/cartrec-v1/tuning.md).
+V1_TRAINING_REWARD = "click"
+
+
+def training_reward(env_id: str, env_kwargs: dict[str, Any] | None = None) -> str | None:
+    """The reward to train on for ``env_id`` (:data:`V1_TRAINING_REWARD` on CartRec-v1,
+    None to keep the environment's own)."""
+    kwargs = {**gym.spec(env_id).kwargs, **(env_kwargs or {})}
+    return V1_TRAINING_REWARD if kwargs.get("dynamics") == "v1" else None
+
+
 def defaults_for(name: str, env: Any) -> dict[str, Any]:
     """A copy of the defaults of algorithm ``name`` on ``env``: :data:`DEFAULTS`, with
     :data:`V1_OVERRIDES` on CartRec-v1 environments."""

@@ -33,7 +33,7 @@ from cartgym.evaluation import evaluate
 
 from ..bundles import BundleOracleMyopicAgent, BundleRandomAgent
 from ..references import OracleMyopicAgent, RandomAgent
-from .algorithms import get_algorithm, keep_quiet, make_model
+from .algorithms import get_algorithm, keep_quiet, make_model, training_reward
 from .callbacks import CheckpointCallback, EvaluationCallback, ShopMetricsCallback, write_json
 from .representations import catalogue_of, default_features
 from .rewards import scale_rewards
@@ -62,6 +62,9 @@ class TrainConfig:
     features: str | None = None  # None: DEFAULT_FEATURES on item envs, mlp on bundle envs
     hyperparams: dict[str, Any] = field(default_factory=dict)
     reward_scale: float | str | None = "auto"
+    # the reward of the training env: "auto" (clicks on CartRec-v1, see training_reward),
+    # None for the environment's own, or a reward name; evaluations keep the env's own
+    train_reward: str | None = "auto"
     eval_freq: int = 10_000
     eval_episodes: int = 200
     eval_envs: int = 8
@@ -151,9 +154,13 @@ def train(config: TrainConfig) -> BaseAlgorithm:
     spec = get_algorithm(config.algorithm)
     n_envs = config.n_envs or spec.n_envs
     env_kwargs = dict(config.env_kwargs)
+    reward = config.train_reward
+    if reward == "auto":
+        reward = training_reward(config.env_id, env_kwargs)
+    train_kwargs = env_kwargs if reward is None else {**env_kwargs, "reward": reward}
     try:
         venv = make_sb3_vec_env(
-            config.env_id, n_envs=n_envs, seed=config.seed, population="train", **env_kwargs
+            config.env_id, n_envs=n_envs, seed=config.seed, population="train", **train_kwargs
         )
     except (TypeError, ValueError) as error:  # an unknown or bad keyword in --env-kwargs
         raise UserError(f"bad --env-kwargs for {config.env_id}: {error}") from None

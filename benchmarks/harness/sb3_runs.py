@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from cartgym.agents.sb3 import get_algorithm, make_model, make_sb3_vec_env
+from cartgym.agents.sb3.algorithms import training_reward
 
 
 def sb3_policy(
@@ -18,14 +19,16 @@ def sb3_policy(
     deterministic (masked) policy.
 
     ``settings`` are SB3 keyword arguments, plus ``features``, ``n_envs`` and
-    ``train_reward``: the reward to train on (CartRec-v1's ``"attributed"``, say), which
+    ``train_reward``: the reward to train on (default
+    :func:`~cartgym.agents.sb3.algorithms.training_reward`: clicks on CartRec-v1), which
     changes the training env only; every run is evaluated on the sweep env's own reward.
     """
     settings = dict(settings)
     n_envs = settings.pop("n_envs", get_algorithm(algorithm).n_envs)
     kwargs = dict(env.kwargs)
-    if "train_reward" in settings:
-        kwargs["reward"] = settings.pop("train_reward")
+    reward = settings.pop("train_reward", training_reward(env.id, env.kwargs))
+    if reward is not None:
+        kwargs["reward"] = reward
     venv = make_sb3_vec_env(env.id, n_envs=n_envs, seed=seed, population="train", **kwargs)
     model = make_model(algorithm, venv, seed=seed, device="auto", **settings)
 

@@ -88,6 +88,13 @@ def build_parser(prog: str = "cartgym train") -> argparse.ArgumentParser:
         "revenue, 1 for clicks) or 'none'",
     )
     parser.add_argument(
+        "--train-reward",
+        default="auto",
+        type=lambda text: None if text == "env" else text,
+        help="reward to train on: auto (clicks on CartRec-v1), env (the environment's own) "
+        "or a reward name; evaluations use the environment's own",
+    )
+    parser.add_argument(
         "--eval-freq",
         type=non_negative_int,
         default=10_000,
@@ -146,6 +153,7 @@ def _torchrl(args: argparse.Namespace, started: float) -> int:
             num_envs=args.n_envs or 8,
             seed=args.seed,
             device="cpu" if device == "auto" else device,
+            train_reward=args.train_reward,
             **args.hyperparams,
         )
     except TypeError as error:  # an unknown key in --hyperparams
