@@ -71,7 +71,7 @@ def parameters_page() -> str:
     from cartgym.calibrate import FitConfig
     from cartgym.envs.config import MAX_EPISODE_STEPS
     from cartgym.sim.config import V1_DEFAULTS, SimConfig
-    from cartgym.sim.population import EVAL_SHARE
+    from cartgym.data.split import GROUPS
     from cartgym.world import resolve_world
 
     world = resolve_world("online_retail", schema=2)
@@ -227,10 +227,11 @@ def parameters_page() -> str:
             "share of shoppers with no history (`new_shopper_rate`)",
         ),
         (
-            "evaluation shoppers",
-            f"1 in {EVAL_SHARE}",
+            "user groups",
+            " / ".join(GROUPS) + ": 3, 1 and 1 in 5",
             "named",
-            'users with crc32(id) % 5 == 0 form the `population="eval"` group',
+            "crc32(id) % 5: 0 test, 1 validation, else train (`cartgym.data.user_groups`; "
+            '`population="eval"` is v0\'s name of test)',
         ),
         (
             "episode limit",

@@ -70,3 +70,38 @@ def test_torch_incremental_matches_numpy():
 def test_bad_refresh_names_the_argument():
     with pytest.raises(ValueError, match="refresh"):
         gym.make("CartRec-v1", refresh="sometimes")
+
+
+def test_a_slate_never_yields_an_item_in_the_cart():
+    """respond() picks a slate position with the sampler's zero-weight guard. A draw whose
+    threshold lands in the rounding gap between the offered total (summed, then boosted)
+    and the boosted weights' cumulative sum would otherwise point past the last positive
+    slot, at an item already in the cart; such draws are built here on purpose."""
+    env = gym.make_vec(
+        "CartRec-v1", num_envs=1, vectorization_mode="vector_entry_point", n_items=80
+    )
+    env.reset(seed=2)
+    sim = env.unwrapped.sim
+    rows = sim.rows[:1]
+    in_cart = np.flatnonzero(np.asarray(sim.in_cart[0]))
+    out = np.flatnonzero(~np.asarray(sim.in_cart[0]))
+    rng = np.random.default_rng(0)
+    found = 0
+    for _ in range(20_000):
+        slate = np.array([[*rng.choice(out, 3, replace=False), in_cart[0]]])
+        base = np.asarray(sim.weights[0, slate[0]], dtype=np.float64)
+        boost = float(np.exp(rng.uniform(0.01, 3.0)))
+        offered = base.sum() * boost
+        last = np.cumsum(base * boost)[-1]
+        if not offered > last:
+            continue  # no rounding gap for this slate and boost
+        denominator = offered + float(sim.total[0]) - base.sum()
+        u = np.nextafter(last / denominator, 1.0)
+        if not last <= u * denominator < offered:
+            continue
+        accept, item, _ = sim.respond(slate, np.array([u]), np.array([boost]), rows)
+        assert accept[0] and item[0] != in_cart[0], "an item already in the cart was taken"
+        found += 1
+        if found == 5:
+            return
+    pytest.fail(f"built only {found} boundary draws")
