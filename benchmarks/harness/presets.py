@@ -104,14 +104,15 @@ PRESETS: dict[str, dict[str, Any]] = {
         "curve_sessions": 100,
     },
     # CartRec-v1's plausibility check (docs/results/cartrec-v1/plausibility.md): the
-    # control, the references and the log-based recommenders against their twins, 5 seeds
+    # control, the references and the log-based recommenders against their twins, 5 seeds,
+    # at the default and under the two leaving variants (Baymard exits, v0's annoyance)
     "plausibility": {
         "name": "plausibility",
         "agents": ["no_recommendation", "random", "popularity", "cooccurrence", "oracle_myopic"],
-        "envs": [{"id": "CartRec-v1"}],
+        "envs": [{"id": "CartRec-v1"}, {"id": "CartRec-Abandon-v1"}, {"id": "CartRec-Patience-v1"}],
         "seeds": [0, 1, 2, 3, 4],
         "budget": 1,
-        "eval_sessions": 2000,
+        "eval_sessions": 1000,
         "eval_lanes": 100,
         "curve_points": 0,
         "curve_sessions": 100,
