@@ -22,6 +22,7 @@ Runs, each written to ``--out`` (default docs/results/fidelity/):
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 import time
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
     table = pd.DataFrame(rows).set_index("run")
     table.to_csv(out / "summary.csv", float_format="%.4f")
-    (out / "README.md").write_text(_summary_page(table, command), encoding="utf-8")
+    (out / "README.md").write_text(_summary_page(table, command, out), encoding="utf-8")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print("\n" + table.round(4).to_string())
     print(f"\nreports in {out}; command: {command}")
@@ -246,7 +247,40 @@ def _cell(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def _summary_page(table: pd.DataFrame, command: str) -> str:
+REFERENCE_MEASURES = (
+    "basket size, relative W1",
+    "item popularity, Spearman",
+    "top-pair lift, Spearman",
+)
+
+
+def _references(table: pd.DataFrame, out: Path) -> list[str]:
+    """The noise limits of every run: the measures between resampled held-out baskets,
+    between the held-out halves, and of the training logs against the held-out ones."""
+    lines = [
+        "",
+        "The same measures where no simulator is involved (each run's `report.json`): "
+        "resampled held-out baskets (the noise limit), the two halves of the held-out "
+        "logs, and the training logs against the held-out ones (drift):",
+        "",
+        "| run | "
+        + " | ".join(f"{m}: resampled / halves / training logs" for m in REFERENCE_MEASURES)
+        + " |",
+        "|---" * (len(REFERENCE_MEASURES) + 1) + "|",
+    ]
+    for name in table.index:
+        report = json.loads((out / name / "report.json").read_text())
+        refs = report.get("references") or {}
+        kinds = ("resampled held-out", "held-out halves", "training logs")
+        cells = [
+            " / ".join(_cell(refs.get(kind, {}).get(measure)) for kind in kinds)
+            for measure in REFERENCE_MEASURES
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _summary_page(table: pd.DataFrame, command: str, out: Path) -> str:
     lines = [
         "# Fidelity results",
         "",
@@ -263,7 +297,7 @@ def _summary_page(table: pd.DataFrame, command: str) -> str:
     for name, row in table.iterrows():
         cells = [_cell(v) for v in row]
         lines.append(f"| [{name}]({name}/report.md) | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _references(table, out)) + "\n"
 
 
 if __name__ == "__main__":
