@@ -183,10 +183,14 @@ class BenchConfig:
         return values
 
     def runs(self) -> Iterator[Run]:
-        for env in self.envs:
-            for seed in self.seeds:
-                for agent in self.agents_of(env):
-                    yield Run(agent, env, seed)
+        """Every run, the cheap ones first: a sweep stopped early then holds all seeds of
+        the agents that need no SB3 training, and whole seeds of the SB3 agents."""
+        for trains in (False, True):
+            for env in self.envs:
+                for seed in self.seeds:
+                    for agent in self.agents_of(env):
+                        if (AGENTS[agent].kind == "sb3") == trains:
+                            yield Run(agent, env, seed)
 
 
 @dataclass(frozen=True)
