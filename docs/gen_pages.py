@@ -69,9 +69,9 @@ def _doctest_blocks(text: str) -> str:
 
 def parameters_page() -> str:
     from cartgym.calibrate import FitConfig
+    from cartgym.data.split import GROUPS
     from cartgym.envs.config import MAX_EPISODE_STEPS
     from cartgym.sim.config import V1_DEFAULTS, SimConfig
-    from cartgym.data.split import GROUPS
     from cartgym.world import resolve_world
 
     world = resolve_world("online_retail", schema=2)
