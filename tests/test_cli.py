@@ -126,7 +126,10 @@ def test_console_script_demo_runs():
         text=True,
         check=True,
     )
-    assert "revenue_per_session" in result.stdout and "repeat" in result.stdout
+    out = result.stdout
+    assert "CartRec-v1" in out and "incremental_basket_value" in out and "cooccurrence" in out
+    shown_nothing = next(line for line in out.splitlines() if line.startswith("no_recommendation"))
+    assert "0.00 [0.00, 0.00]" in shown_nothing  # showing nothing is its own twin
 
 
 def test_debug_flag_shows_the_traceback():

@@ -89,6 +89,9 @@ def test_published_v1_sweeps_read_test_shoppers_only(folder, seeds):
 
     table = pd.read_parquet(DOCS / "results" / folder / "results.parquet")
     assert (table["eval_population"] == "test").all()
-    assert table.groupby(["env", "agent"])["seed"].nunique().min() >= seeds
+    report = (DOCS / "results" / folder).parent / "index.md"
+    if table.groupby(["env", "agent"])["seed"].nunique().min() < seeds:
+        # an unfinished sweep may be published only under its generated interim banner
+        assert "**Interim:" in report.read_text(), f"{folder} has under {seeds} seeds"
     assert "no_recommendation" in set(table["agent"])
     assert table["incremental_basket_value"].notna().all()

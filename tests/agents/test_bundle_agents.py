@@ -25,7 +25,7 @@ from cartgym.agents import (
 )
 from cartgym.agents.bundles import CandidateBlock
 from cartgym.evaluation import evaluate
-from cartgym.harness import SweepEnv, training_logs
+from cartgym.harness import training_logs
 
 N_ITEMS = 60
 
@@ -42,7 +42,7 @@ def _bundle_env(n: int | None = None, population: str = "all", **kwargs):
 @pytest.fixture(scope="module")
 def logs():
     """The training users' logged baskets of the bundled world (never eval users)."""
-    return training_logs(SweepEnv("CartRecBundle-v0"))
+    return training_logs(_bundle_env().unwrapped.catalogue)
 
 
 @pytest.fixture(scope="module")

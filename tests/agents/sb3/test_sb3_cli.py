@@ -83,7 +83,7 @@ def test_parser_defaults():
     # features None: make_model picks DEFAULT_FEATURES on item envs, mlp on bundle envs
     assert (args.algorithm, args.env_id, args.features, args.device) == (
         "ppo",
-        "CartRec-v0",
+        "CartRec-v1",
         None,
         "auto",
     )
