@@ -99,7 +99,7 @@ def ppo_rates(frames: int, repeats: int) -> dict[str, float]:
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
-    from cartgym.agents.sb3 import make_sb3_vec_env
+    from cartgym.agents.sb3 import keep_quiet, make_sb3_vec_env
 
     torch.set_num_threads(1)
     spaces = gym.make("CartRec-v1")
@@ -150,7 +150,7 @@ def ppo_rates(frames: int, repeats: int) -> dict[str, float]:
     for name, make in makers.items():
         venv = make()
         n_steps = max(frames // venv.num_envs, 64)
-        model = PPO("MlpPolicy", venv, n_steps=n_steps, seed=0, device="cpu", verbose=0)
+        model = keep_quiet(PPO("MlpPolicy", venv, n_steps=n_steps, seed=0, device="cpu"))
         model.learn(n_steps * venv.num_envs)  # warm-up: allocations, first update
         out[name] = median_rate(
             lambda m=model, k=n_steps * venv.num_envs: (m.learn(k, reset_num_timesteps=False), k)[

@@ -20,6 +20,7 @@ from .algorithms import (
     Algorithm,
     algorithm_names,
     get_algorithm,
+    keep_quiet,
     make_model,
     register_algorithm,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "algorithm_names",
     "catalogue_of",
     "get_algorithm",
+    "keep_quiet",
     "load_agent",
     "make_model",
     "make_sb3_vec_env",

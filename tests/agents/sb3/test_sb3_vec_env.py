@@ -7,7 +7,7 @@ import pytest
 pytest.importorskip("stable_baselines3")
 import torch
 
-from cartgym.agents.sb3 import CartSB3VecEnv, make_sb3_vec_env
+from cartgym.agents.sb3 import CartSB3VecEnv, keep_quiet, make_sb3_vec_env
 
 torch.set_num_threads(1)
 
@@ -49,7 +49,7 @@ def test_ppo_trains_on_the_adapter(small_world):
 
     venv = make_sb3_vec_env("CartRec-v0", n_envs=4, seed=0, world=small_world)
     model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=1, seed=0, device="cpu")
-    model.learn(256)
+    keep_quiet(model).learn(256)
     assert model.num_timesteps >= 256
 
 
