@@ -51,7 +51,9 @@ results: $(STAMP)  ## regenerate every figure in docs/ (hours)
 	    --out docs/results/cartrec-v1/sweep --report docs/results/cartrec-v1
 	$(BIN)/cartgym bench --preset combinations --workers 2 --no-progress \
 	    --out docs/results/cartrec-v1/combinations/sweep --report docs/results/cartrec-v1/combinations
-	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/torchrl_vs_sb3.py
+	$(BIN)/python benchmarks/partners.py --output docs/results/partners.md
+	$(BIN)/python benchmarks/throughput.py --output docs/results/throughput.md --profile
 	$(BIN)/python docs/gen_pages.py
 
 clean:
