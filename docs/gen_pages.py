@@ -15,6 +15,7 @@ test checks that the committed pages are up to date.
 from __future__ import annotations
 
 import inspect
+import os
 import re
 from dataclasses import fields
 from pathlib import Path
@@ -272,23 +273,33 @@ PAGES = {"envs.md": env_page, "parameters.md": parameters_page}
 INCLUDE = re.compile(r"(<!-- include (\S+) -->\n)(.*?)(<!-- end include -->)", re.S)
 
 
-def included(path: Path) -> str:
-    """The generated file ``path`` as it appears inside another page."""
+LINK = re.compile(r"\]\((?!https?:|/|#)([^)\s#]+)")
+
+
+def included(path: Path, page: Path) -> str:
+    """The generated file ``path`` as it appears inside ``page``: its title dropped, its
+    headings one level down, its relative links pointing from ``page``."""
     lines = path.read_text().splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
     body = "\n".join("#" + line if line.startswith("#") else line for line in lines)
-    return body.strip() + "\n"
+
+    def relink(match: re.Match) -> str:
+        target = os.path.relpath(path.parent / match.group(1), page.parent)
+        return f"]({Path(target).as_posix()}"
+
+    return LINK.sub(relink, body).strip() + "\n"
 
 
-def with_includes(text: str) -> str:
-    """``text`` with every include block refreshed from its file (relative to the repo)."""
+def with_includes(text: str, page: Path) -> str:
+    """``text`` of ``page`` with every include block refreshed from its file (relative to
+    the repo)."""
 
     def fill(match: re.Match) -> str:
         source = DOCS.parent / match.group(2)
         if not source.exists():
             raise FileNotFoundError(f"{match.group(2)} (included by a docs page) is missing")
-        return f"{match.group(1)}{included(source)}{match.group(4)}"
+        return f"{match.group(1)}{included(source, page)}{match.group(4)}"
 
     return INCLUDE.sub(fill, text)
 
@@ -307,8 +318,8 @@ def generate() -> None:
             path.write_text(text)
     for path in pages_with_includes():
         text = path.read_text()
-        if with_includes(text) != text:
-            path.write_text(with_includes(text))
+        if with_includes(text, path) != text:
+            path.write_text(with_includes(text, path))
 
 
 def stage_api_layout() -> None:
@@ -326,9 +337,22 @@ def stage_api_layout() -> None:
     architecture.stage(dest)
 
 
+try:
+    from mkdocs.plugins import event_priority
+except ImportError:  # run as a script without mkdocs
+
+    def event_priority(priority):
+        return lambda hook: hook
+
+
+@event_priority(100)  # before mkdocstrings reads its paths: a fresh clone has no layout yet
+def on_config(config, **kwargs):  # mkdocs hook
+    stage_api_layout()
+    return config
+
+
 def on_pre_build(config, **kwargs) -> None:  # mkdocs hook
     generate()
-    stage_api_layout()
 
 
 if __name__ == "__main__":

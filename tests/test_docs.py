@@ -38,7 +38,7 @@ def test_generated_pages_are_up_to_date():
         assert (DOCS / name).read_text() == build(), f"run `python docs/gen_pages.py` ({name})"
     for path in module.pages_with_includes():
         text = path.read_text()
-        assert module.with_includes(text) == text, f"run `python docs/gen_pages.py` ({path})"
+        assert module.with_includes(text, path) == text, f"run `python docs/gen_pages.py` ({path})"
 
 
 def test_readme_starts_with_the_two_commands():
