@@ -7,7 +7,8 @@ step, and the vector env's rate with the incremental refresh beside the O(M) one
 The incremental refresh of ``cartgym.sim.carts`` recomputes, per row and step, the
 touched items only; this measures how many those are on CartRec-v1's bundled world, with
 the show-nothing action (the organic carts; every row of the batch, twins included). The
-rates are medians of ``--repeats`` runs at N = 16,384 with random actions, the two
+rates are medians of ``--repeats`` runs at N = 16,384 with random actions (the
+throughput page's timing loop: observations and masks read), the two
 refreshes alternating in one process (numpy, torch unused).
 """
 
@@ -17,11 +18,11 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
+from throughput import vector_env_rate  # the timing loop of the throughput page
 
 import cartgym  # noqa: F401
 
@@ -44,19 +45,6 @@ def touched_per_step(lanes: int, steps: int, seed: int = 0) -> tuple[np.ndarray,
         env.step(nothing)
         samples.append(np.asarray(sim.n_partners).copy())
     return np.concatenate(samples), int(sim.world.n_items)
-
-
-def refresh_rate(env_id: str, refresh: str, n: int = 16_384, steps: int = 15) -> float:
-    """Shopper-steps/s of ``steps`` vector-env steps with random actions."""
-    env = gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point", refresh=refresh)
-    env.reset(seed=0)
-    rng = np.random.default_rng(0)
-    actions = [rng.integers(0, env.unwrapped.catalogue.n_items, size=n) for _ in range(steps)]
-    env.step(actions[0])
-    started = time.perf_counter()
-    for action in actions:
-        env.step(action)
-    return n * steps / (time.perf_counter() - started)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -104,7 +92,9 @@ def main(argv: list[str] | None = None) -> None:
         rates: dict[str, list[float]] = {"incremental": [], "full": []}
         for _ in range(args.repeats):
             for refresh, values in rates.items():
-                values.append(refresh_rate(env_id, refresh))
+                values.append(
+                    vector_env_rate(16_384, "numpy", "cpu", 1, 15 * 16_384, env_id, refresh=refresh)
+                )
         fast, slow = (statistics.median(rates[k]) for k in ("incremental", "full"))
         lines.append(f"| {env_id} | {fast:,.0f} | {slow:,.0f} | {fast / slow:.2f}x |")
     lines += [

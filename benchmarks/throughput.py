@@ -101,6 +101,7 @@ def vector_env_rate(
     target: int,
     env_id: str = "CartRec-v1",
     copy_buffers: bool = True,
+    **env_kwargs,
 ) -> float:
     """Shopper-steps/s of the full vector-env step, its observations and masks read."""
     env = gym.make_vec(
@@ -110,6 +111,7 @@ def vector_env_rate(
         backend=backend,
         device=device,
         copy_buffers=copy_buffers,
+        **env_kwargs,
     )
     env.reset(seed=0)
     rng = np.random.default_rng(0)
