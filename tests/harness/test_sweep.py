@@ -137,6 +137,13 @@ def test_report_of_an_unfinished_sweep_says_it_is_interim(tiny_results, tmp_path
     assert "Interim: 5 of 10 runs of the config are in the table" in text
 
 
+def test_report_without_a_command_names_the_one_that_rewrites_it_in_place(tiny_results, tmp_path):
+    out, _ = tiny_results
+    results, report = out / "results.parquet", tmp_path / "report"
+    text = write_report(results, report).read_text()
+    assert f"Command: `cartgym report {results} --out {report}`" in text
+
+
 def test_sigkill_mid_sweep_then_resume_loses_and_duplicates_nothing(tmp_path):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({**TINY, "seeds": [0, 1, 2], "curve_points": 0}))
